@@ -1,0 +1,1 @@
+"""The ``sparkhu`` command line (typer + rich). One module per command group."""

@@ -1,0 +1,1 @@
+"""Metadata in SQL (SQLAlchemy): features (series), workflow runs and their nodes."""

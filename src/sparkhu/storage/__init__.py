@@ -1,0 +1,1 @@
+"""Delta Lake storage: one declaration of every table, slice-replacing writes, filtered reads."""

@@ -1,0 +1,148 @@
+"""The one place that declares every lake table: its schema, its slicing column and its partitioning.
+
+Partitioning: time-series tables are partitioned by ``month`` (``YYYY-MM`` of their time column) and
+nothing else. Partitioning by series (what the 2022 system did, with day) makes series x days tiny
+files; a month partition keeps files few and large, lets range reads and retention prune whole folders,
+and a slice rewrite only touches files whose ``ts`` statistics overlap the slice. The measurement behind
+this choice is in ``benchmarks/partitioning`` and docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+TS_TYPE = pa.timestamp("us", tz="UTC")
+MONTH = "month"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Declaration of one Delta table.
+
+    Attributes:
+        name: Table name (also its folder under the lake root).
+        schema: Arrow schema of the stored columns (without the derived partition column).
+        time_column: Column that a task's ``[start, end)`` interval selects; None for untimed tables.
+        has_series: Whether the table has a ``series_id`` column that a series selection restricts.
+        partition_by_month: Whether a ``month`` partition column is derived from ``time_column``.
+        description: One line for ``sparkhu tables``.
+    """
+
+    name: str
+    schema: pa.Schema
+    time_column: str | None = "ts"
+    has_series: bool = True
+    partition_by_month: bool = True
+    description: str = ""
+    sort_by: tuple[str, ...] = field(default=("series_id", "ts"))
+
+    @property
+    def stored_schema(self) -> pa.Schema:
+        """Schema as stored, partition column included."""
+        if not self.partition_by_month:
+            return self.schema
+        return self.schema.append(pa.field(MONTH, pa.string(), nullable=False))
+
+    @property
+    def partition_by(self) -> list[str]:
+        """Partition columns of the table."""
+        return [MONTH] if self.partition_by_month else []
+
+
+def _schema(*fields: tuple[str, pa.DataType] | tuple[str, pa.DataType, bool]) -> pa.Schema:
+    """Arrow schema from ``(name, type[, nullable])`` tuples; columns are nullable unless said."""
+    return pa.schema([pa.field(f[0], f[1], nullable=f[2] if len(f) > 2 else True) for f in fields])
+
+
+_SERIES_POINT = (("series_id", pa.string(), False), ("ts", TS_TYPE, False), ("value", pa.float64()))
+_INTERVAL = (("interval_start", TS_TYPE, False), ("interval_end", TS_TYPE, False))
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec(
+            "raw",
+            _schema(*_SERIES_POINT, ("source", pa.string(), False), ("file", pa.string()),
+                    ("line", pa.int64()), ("ingested_at", TS_TYPE)),
+            description="Points as ingested (UTC); source = content hash of the file, line = its line",
+        ),
+        TableSpec(
+            "quarantine",
+            _schema(("stage", pa.string(), False), ("source", pa.string()), ("file", pa.string()),
+                    ("line", pa.int64()),
+                    ("series_id", pa.string()), ("ts", TS_TYPE), ("raw_value", pa.string()),
+                    ("reason", pa.string(), False), ("quarantined_at", TS_TYPE)),
+            partition_by_month=False,
+            description="Rejected rows with file, line and reason (ingest and validate)",
+            sort_by=("stage", "source", "line"),
+        ),
+        TableSpec(
+            "validated",
+            _schema(*_SERIES_POINT),
+            description="Rows that passed validation (NaN kept: it is a marked missing value)",
+        ),
+        TableSpec(
+            "deduplicated",
+            _schema(*_SERIES_POINT, ("n_raw", pa.int32()), ("conflict", pa.bool_())),
+            description="One value per (series, ts); conflicts resolved by policy",
+        ),
+        TableSpec(
+            "stats",
+            _schema(("series_id", pa.string(), False), *_INTERVAL, ("count", pa.int64()),
+                    ("n_missing", pa.int64()), ("min", pa.float64()), ("max", pa.float64()),
+                    ("mean", pa.float64()), ("median", pa.float64()), ("q1", pa.float64()),
+                    ("q3", pa.float64()), ("std", pa.float64()), ("skewness", pa.float64()),
+                    ("kurtosis", pa.float64()), ("mode", pa.float64()), ("cv", pa.float64()),
+                    ("mad", pa.float64())),
+            time_column="interval_start",
+            description="Descriptive statistics per series and interval",
+            sort_by=("series_id", "interval_start"),
+        ),
+        TableSpec(
+            "regularity_estimates",
+            _schema(("series_id", pa.string(), False), *_INTERVAL, ("window_start", TS_TYPE),
+                    ("n_points", pa.int64()), ("period_seconds", pa.float64()),
+                    ("is_regular", pa.bool_()), ("regular_fraction", pa.float64()),
+                    ("periodic_error", pa.float64()), ("status", pa.string())),
+            time_column="interval_start",
+            description="Sampling-period estimate per series over the look-back window",
+            sort_by=("series_id", "interval_start"),
+        ),
+        TableSpec(
+            "regularity",
+            _schema(("series_id", pa.string(), False), *_INTERVAL, ("period_seconds", pa.float64()),
+                    ("is_regular", pa.bool_()), ("confidence", pa.float64()),
+                    ("decided_by", pa.string()), ("declared_period_seconds", pa.float64()),
+                    ("contradicts_declared", pa.bool_()), ("n_estimates", pa.int64())),
+            time_column="interval_start",
+            description="Decided sampling period per series",
+            sort_by=("series_id", "interval_start"),
+        ),
+        TableSpec(
+            "missing_marked",
+            _schema(*_SERIES_POINT, ("is_missing", pa.bool_(), False), ("missing_kind", pa.string())),
+            description="Points on the decided grid; marked and unmarked missing as explicit rows",
+        ),
+        TableSpec(
+            "reports",
+            _schema(("task", pa.string(), False), *_INTERVAL, ("shard", pa.string(), False),
+                    ("run_id", pa.string()), ("status", pa.string()), ("n_series", pa.int64()),
+                    ("parameters", pa.string()), ("counts", pa.string()), ("metrics", pa.string()),
+                    ("started_at", TS_TYPE), ("duration_s", pa.float64())),
+            time_column="interval_start",
+            has_series=False,
+            description="One row per task run: parameters, counts, metrics, duration (JSON)",
+            sort_by=("task", "interval_start"),
+        ),
+    )
+}
+
+
+def table_spec(name: str) -> TableSpec:
+    """The declaration of ``name``; ``KeyError`` lists the known tables."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown table {name!r}; known tables: {', '.join(sorted(TABLES))}") from None
