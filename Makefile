@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck layers pytest manifests bench lock clean
+.PHONY: install run test lint typecheck layers manifests-check pytest manifests bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/sparkhu demo
 
-test: install lint typecheck layers pytest
+test: install lint typecheck layers manifests-check pytest
 
 lint:
 	$(BIN)/ruff check src tests benchmarks
@@ -28,11 +28,14 @@ typecheck:
 layers:
 	$(BIN)/lint-imports
 
+manifests-check:
+	$(BIN)/sparkhu manifests check
+
 pytest:
 	$(BIN)/pytest -q
 
 manifests: install
-	$(BIN)/sparkhu workflow render --out manifests
+	$(BIN)/sparkhu manifests render --out manifests
 
 bench: install
 	$(BIN)/python benchmarks/pipeline/run.py

@@ -9,6 +9,8 @@ import pytest
 
 from sparkhu.config import Settings, get_settings
 
+pytest_plugins = ["tests.postgres"]
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 

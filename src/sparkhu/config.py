@@ -20,6 +20,7 @@ class Settings(BaseSettings):
         logs_dir: Folder for workflow run logs.
         workers: Processes used for per-series work and for parallel workflow branches.
         storage_options: Extra options for the object store (e.g. ``AWS_ENDPOINT_URL`` for MinIO).
+        run_id: Id of the workflow run a task belongs to (set by the executor or by Argo).
     """
 
     model_config = SettingsConfigDict(env_prefix="SPARKHU_", extra="ignore")
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
     logs_dir: Path | None = None
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, le=256)
     storage_options: dict[str, str] = Field(default_factory=dict)
+    run_id: str | None = None
 
     @field_validator("home")
     @classmethod

@@ -1,9 +1,130 @@
-"""CLI commands: pipeline (filled in by its owner)."""
+"""CLI commands: ``sparkhu run`` (the daily pipeline, short form) and ``sparkhu demo`` (make run)."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+import pandas as pd
 import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from sparkhu.cli.errors import fail
+from sparkhu.cli.tables import lake_from_settings
+from sparkhu.cli.workflow import execute, parse_parameters
+from sparkhu.config import get_settings
+from sparkhu.demo.generate import DemoFiles, write_demo
+from sparkhu.storage.lake import Lake
+from sparkhu.storage.tables import TABLES
+from sparkhu.workflows.render import rendered_manifests
+
+console = Console()
+DAILY_TEMPLATE = "workflowtemplate-sparkhu-daily-univariate.yaml"
+
+
+def daily_template() -> dict[str, Any]:
+    """The daily WorkflowTemplate, rendered from the same hera definition as ``manifests/``."""
+    document: dict[str, Any] = yaml.safe_load(rendered_manifests()[DAILY_TEMPLATE])
+    return document
+
+
+def ingested_interval(lake: Lake) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """Whole UTC days covering every ingested point, or None when nothing was ingested."""
+    stamps = lake.read("raw", columns=["ts"])["ts"]
+    if stamps.empty:
+        return None
+    return stamps.min().floor("D"), stamps.max().floor("D") + pd.Timedelta(days=1)
+
+
+def run_pipeline(
+    start: Annotated[str, typer.Option(help="Interval start (ISO). Default: all ingested data.")] = "",
+    end: Annotated[str, typer.Option(help="Interval end, exclusive (ISO).")] = "",
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Workflow parameter name=value.")] = None,
+    parallelism: Annotated[int | None, typer.Option(help="Parallel nodes (default: workers).")] = None,
+    warm: Annotated[bool, typer.Option("--warm/--no-warm", help="Run task CLIs in warm workers.")] = True,
+) -> None:
+    """Run the daily univariate pipeline locally, from its WorkflowTemplate."""
+    if bool(start) != bool(end):
+        fail("give both --start and --end, or neither (all ingested data)")
+    if not start:
+        interval = ingested_interval(lake_from_settings())
+        if interval is None:
+            fail("nothing ingested yet: run `sparkhu ingest FILE ...` first (or `sparkhu demo`)")
+        start, end = (moment.isoformat() for moment in interval)
+    parameters = {"start": start, "end": end, **parse_parameters(param)}
+    execute(daily_template(), parameters, parallelism=parallelism, warm=warm, label=DAILY_TEMPLATE)
+
+
+def demo(
+    days: Annotated[int, typer.Option(min=2, max=365, help="Days of demo data to generate.")] = 14,
+) -> None:
+    """Generate demo data, register its features, ingest it and run the pipeline end to end."""
+    from sparkhu.cli.main import invoke  # the same commands a user types, in this process
+
+    files = write_demo(get_settings().home / "demo-data", days=days)
+    console.rule("[bold]Sparkhu demo")
+    for argv in demo_commands(files):
+        console.print(f"[dim]$ sparkhu {' '.join(argv)}[/]")
+        code = invoke(argv)
+        if code != 0:
+            fail(f"`sparkhu {' '.join(argv)}` exited with {code}", code)
+    print_summary(lake_from_settings())
+
+
+def demo_commands(files: DemoFiles) -> list[list[str]]:
+    """The commands the demo runs, in order."""
+    return [
+        ["features", "import", str(files.features)],
+        ["ingest", str(files.long_csv), "--series-column", "sensor"],
+        ["ingest", str(files.jsonl_root), "--series-column", "sensor"],
+        ["ingest", str(files.wide_csv), "--wide", "--time-column", "date"],
+        ["run"],
+    ]
+
+
+def print_summary(lake: Lake) -> None:
+    """Rows per table, decided periods and missing counts, then where to look next."""
+    rows = Table("table", "rows", "version", title="Tables")
+    for name in TABLES:
+        version = lake.version(name)
+        rows.add_row(name, f"{lake.count(name):,}", "-" if version is None else str(version))
+    console.print(rows)
+    console.print(series_summary(lake))
+    console.print(
+        "Next: [bold]sparkhu runs list[/] · [bold]sparkhu tables[/] · "
+        "[bold]sparkhu export missing_marked --out missing.csv[/] · "
+        "[bold]sparkhu export quarantine --out quarantine.csv[/] · logs under "
+        f"{get_settings().logs}"
+    )
+
+
+def series_summary(lake: Lake) -> Table:
+    """One row per series: decided period, regularity, confidence, marked and unmarked missing."""
+    decided = lake.read("regularity").sort_values("interval_start").drop_duplicates("series_id", keep="last")
+    missing = lake.read("missing_marked", columns=["series_id", "missing_kind"])
+    kinds = missing.groupby(["series_id", "missing_kind"]).size().unstack(fill_value=0)
+    table = Table("series", "period (s)", "regular", "confidence", "decided by", "points", "marked",
+                  "unmarked", title="Series")
+    counts = missing.groupby("series_id").size()
+    for row in decided.itertuples():
+        table.add_row(str(row.series_id), f"{row.period_seconds:g}", str(row.is_regular),
+                      f"{row.confidence:.2f}", str(row.decided_by), f"{counts.get(row.series_id, 0):,}",
+                      str(_kind_count(kinds, row.series_id, "marked")),
+                      str(_kind_count(kinds, row.series_id, "unmarked")))
+    return table
+
+
+def _kind_count(kinds: pd.DataFrame, series_id: str, kind: str) -> int:
+    """Count of ``kind`` missing points of a series (0 when none)."""
+    if kind not in kinds.columns or series_id not in kinds.index:
+        return 0
+    return int(kinds.loc[series_id, kind])
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``run`` and ``demo`` to ``app``."""
+    app.command("run")(run_pipeline)
+    app.command("demo")(demo)
+
+

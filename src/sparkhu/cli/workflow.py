@@ -1,9 +1,134 @@
-"""CLI commands: workflow (filled in by its owner)."""
+"""CLI commands: ``sparkhu workflow run|check`` (run Argo WorkflowTemplates on this machine)."""
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from sparkhu.cli.errors import fail
+from sparkhu.cli.runs import nodes_table, seconds, styled
+from sparkhu.config import get_settings
+from sparkhu.executor import FINISHED, RunEvent, RunResult, WorkflowSpecError, load_workflow, run_workflow
+
+workflow_app = typer.Typer(help="Run Argo WorkflowTemplates locally, without a cluster.",
+                           no_args_is_help=True)
+console = Console()
+
+PARAM_HELP = "Workflow parameter name=value (repeat)."
+PARALLELISM_HELP = "Most node processes at once (default: the workflow's, at most SPARKHU_WORKERS)."
+NO_WARM_HELP = "Start a fresh process for every node, also for `sparkhu ...` commands."
+
+
+def parse_parameters(pairs: list[str] | None) -> dict[str, str]:
+    """``name=value`` strings as a mapping (the value may itself contain ``=``).
+
+    Raises:
+        typer.Exit: With code 2 when a pair has no ``=`` or no name.
+
+    """
+    values: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            fail(f"-p expects name=value, got {pair!r}")
+        values[name.strip()] = value
+    return values
+
+
+class LiveProgress:
+    """Progress of a run: a spinner with counts, and a line per finished node."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                 console=console, transient=True)
+        self.task: TaskID | None = None
+        self.finished = 0
+        self.running: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> LiveProgress:
+        self.progress.start()
+        self.task = self.progress.add_task("starting")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: RunEvent) -> None:
+        """Handle an event from the executor (called from several threads)."""
+        node = event.node
+        if node is None:
+            return
+        with self._lock:
+            if event.kind == "node-started":
+                self.running.add(node.name)
+            elif node.status in FINISHED:
+                self.running.discard(node.name)
+                self.finished += 1
+                self.console.print(f"{styled(node.status):>20} {node.name} [dim]{seconds(node.duration_s)}"
+                                   f"{'  ' + node.message if node.message else ''}[/]")
+            if self.task is not None:
+                shown = ", ".join(sorted(self.running)[:3]) + ("..." if len(self.running) > 3 else "")
+                self.progress.update(self.task, description=f"{self.finished} done, {len(self.running)} "
+                                                            f"running {shown}")
+
+
+@workflow_app.command("run")
+def run_command(
+    file: Annotated[Path, typer.Argument(help="Rendered WorkflowTemplate (or Workflow) YAML file.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help=PARAM_HELP)] = None,
+    parallelism: Annotated[int | None, typer.Option(min=1, help=PARALLELISM_HELP)] = None,
+    no_warm: Annotated[bool, typer.Option("--no-warm", help=NO_WARM_HELP)] = False,
+) -> None:
+    """Run a WorkflowTemplate on this machine: DAG order, loops, retries, parallel branches."""
+    execute(file, parse_parameters(param), parallelism=parallelism, warm=not no_warm, label=str(file))
+
+
+def execute(source: Path | dict[str, Any], parameters: dict[str, str], *, parallelism: int | None, warm: bool,
+            label: str) -> RunResult:
+    """Run a workflow with live progress, print its node table, and exit 1 when it failed (2 when refused)."""
+    try:
+        with LiveProgress(console) as progress:
+            result = run_workflow(source, parameters, get_settings(), parallelism=parallelism, warm=warm,
+                                  on_event=progress)
+    except WorkflowSpecError as error:
+        fail(f"{label}: {error}")
+    report(result)
+    if not result.ok:
+        raise typer.Exit(1)
+    return result
+
+
+def report(result: RunResult) -> None:
+    """The final table of nodes and the run's status line."""
+    console.print(nodes_table(result.nodes, f"Workflow {result.name}"))
+    message = f" ({result.message})" if result.message else ""
+    console.print(f"Run [bold]{result.run_id}[/] {styled(result.status)} in {seconds(result.duration_s)}"
+                  f"{message}. Logs: {get_settings().logs / result.run_id}")
+    if not result.ok:
+        console.print(f"See `sparkhu runs show {result.run_id[:8]} --logs`.")
+
+
+@workflow_app.command("check")
+def check_command(
+    file: Annotated[Path, typer.Argument(help="WorkflowTemplate YAML file to check.")],
+) -> None:
+    """Check that a WorkflowTemplate can run locally (supported features, references, dependencies)."""
+    try:
+        workflow = load_workflow(file)
+    except WorkflowSpecError as error:
+        fail(f"{file}: {error}")
+    tasks = sum(len(t.dag.tasks) for t in workflow.templates.values() if t.dag is not None)
+    console.print(f"{file}: workflow {workflow.name!r} can run locally ({len(workflow.templates)} templates, "
+                  f"{tasks} dag tasks, entrypoint {workflow.entrypoint!r}).")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the ``workflow`` group to ``app``."""
+    app.add_typer(workflow_app, name="workflow")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -229,6 +230,14 @@ def to_arrow(frame: pd.DataFrame, spec: TableSpec) -> pa.Table:
     table = pa.Table.from_pandas(ordered[spec.schema.names], preserve_index=False)
     table = table.cast(spec.schema, safe=False)
     if spec.partition_by_month:
-        months = pc.strftime(table[spec.time_column or "ts"], format="%Y-%m", locale="C")
-        table = table.append_column(pa.field(MONTH, pa.string(), nullable=False), months.cast(pa.string()))
+        months = month_labels(table[spec.time_column or "ts"])
+        table = table.append_column(pa.field(MONTH, pa.string(), nullable=False), months)
     return table
+
+
+def month_labels(stamps: pa.ChunkedArray) -> pa.Array:
+    """``YYYY-MM`` of each timestamp, formatting only the distinct months (cheap on millions of rows)."""
+    months = stamps.to_numpy().astype("datetime64[M]")
+    distinct, index = np.unique(months, return_inverse=True)
+    labels = np.array([str(month) for month in distinct], dtype=object)
+    return pa.array(labels[index] if len(labels) else [], type=pa.string())

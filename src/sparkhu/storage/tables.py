@@ -80,7 +80,8 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "validated",
-            _schema(*_SERIES_POINT),
+            _schema(*_SERIES_POINT, ("source", pa.string()), ("line", pa.int64()),
+                    ("ingested_at", TS_TYPE)),
             description="Rows that passed validation (NaN kept: it is a marked missing value)",
         ),
         TableSpec(

@@ -1,0 +1,1 @@
+"""Demo data: generated raw files that show every problem the pipeline handles."""

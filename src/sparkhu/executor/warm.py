@@ -1,0 +1,180 @@
+"""Warm workers: run our own CLI in long-lived processes instead of a fresh interpreter per node.
+
+Interpreter start-up and imports cost about a second per process. When a node's command starts with a
+key of ``warm_entrypoints`` (``sparkhu`` → ``sparkhu.cli.main:invoke``), the call goes to a worker of
+a process pool whose processes fork from a *forkserver* that has already imported the entrypoint: the
+same code path and arguments as the cold process, without the start-up. The forkserver (rather than
+plain ``fork`` of this process) matters because the parent may hold deltalake/tokio threads, which a
+forked child would inherit in an undefined state.
+
+Each call gets the node's full environment and working folder, with its stdout/stderr (file
+descriptors 1 and 2) sent to the node's log, and all of it is restored afterwards. The settings cache
+is cleared before each call, so that the call sees its own ``SPARKHU_*`` values.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
+from pathlib import Path
+
+from sparkhu.config import get_settings
+from sparkhu.executor.launch import POLL_S, LaunchError, ProcessLauncher
+
+DEFAULT_ENTRYPOINTS: Mapping[str, str] = {"sparkhu": "sparkhu.cli.main:invoke"}
+
+
+class WarmLauncher:
+    """Runs entrypoint commands in warm workers and everything else as fresh processes."""
+
+    def __init__(self, entrypoints: Mapping[str, str], workers: int) -> None:
+        self.entrypoints = dict(entrypoints)
+        self.workers = workers
+        self._cold = ProcessLauncher()
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def run(
+        self, argv: Sequence[str], env: Mapping[str, str], log_path: Path, cancel: threading.Event
+    ) -> int:
+        """Run ``argv``: in a warm worker when ``argv[0]`` is an entrypoint, else as a process.
+
+        Raises:
+            LaunchError: When the worker process died during the call.
+
+        """
+        entrypoint = self.entrypoints.get(argv[0])
+        if entrypoint is None:
+            return self._cold.run(argv, env, log_path, cancel)
+        future = self._submit(entrypoint, list(argv[1:]), dict(env), str(log_path))
+        try:
+            return _result(future, cancel)
+        except BrokenProcessPool as error:
+            self._discard_pool()
+            raise LaunchError(f"the warm worker running {argv[0]!r} died: {error}") from error
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self) -> None:
+        """Kill the worker processes now (a run was interrupted)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def _submit(self, entrypoint: str, args: list[str], env: dict[str, str], log_path: str) -> Future[int]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = _new_pool(self.entrypoints.values(), self.workers)
+            return self._pool.submit(warm_call, entrypoint, args, env, os.getcwd(), log_path)
+
+    def _discard_pool(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _new_pool(entrypoints: Iterable[str], workers: int) -> ProcessPoolExecutor:
+    """A pool whose workers fork from a forkserver that preloaded the entrypoint modules."""
+    context = multiprocessing.get_context("forkserver")
+    modules = sorted({entry.split(":", 1)[0] for entry in entrypoints})
+    # Only effective before this process first starts its forkserver; later pools reuse that server.
+    context.set_forkserver_preload([__name__, *modules])
+    _start_forkserver_detached()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def _start_forkserver_detached() -> None:
+    """Start the forkserver with stdout/stderr on /dev/null instead of this process's terminal.
+
+    Modules imported by the preload may create rich consoles, which decide on colours once, from
+    whether stdout is a terminal. Workers write to log files, so they must not inherit a terminal.
+    """
+    with open(os.devnull, "wb") as devnull:
+        saved = _redirect(devnull.fileno())
+        try:
+            forkserver.ensure_running()
+        finally:
+            _restore(saved)
+
+
+def _result(future: Future[int], cancel: threading.Event) -> int:
+    """Wait for a warm call; a cancelled run stops waiting (the pool is then terminated)."""
+    while True:
+        try:
+            return future.result(timeout=POLL_S)
+        except TimeoutError:
+            if cancel.is_set():
+                future.cancel()
+                return 130
+
+
+def warm_call(entrypoint: str, argv: list[str], env: dict[str, str], cwd: str, log_path: str) -> int:
+    """Run ``entrypoint(argv)`` in this worker as if it were a fresh process; return its exit code."""
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    with open(log_path, "ab", buffering=0) as log:
+        saved_fds = _redirect(log.fileno())
+        try:
+            os.environ.clear()
+            os.environ.update(env)
+            os.chdir(cwd)
+            get_settings.cache_clear()
+            return _call(entrypoint, argv)
+        finally:
+            _restore(saved_fds)
+            os.environ.clear()
+            os.environ.update(saved_env)
+            os.chdir(saved_cwd)
+            get_settings.cache_clear()
+
+
+def _call(entrypoint: str, argv: list[str]) -> int:
+    """Import ``module:function`` and call it; exceptions become exit code 1 with a traceback."""
+    module_name, _, function_name = entrypoint.partition(":")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+        code = function(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    except BaseException:
+        traceback.print_exc()
+        return 1
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+def _redirect(fd: int) -> tuple[int, int]:
+    """Point file descriptors 1 and 2 at ``fd``; return copies of the old ones."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    return saved
+
+
+def _restore(saved: tuple[int, int]) -> None:
+    """Flush what the call wrote and put file descriptors 1 and 2 back."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for target, copy in zip((1, 2), saved, strict=True):
+        os.dup2(copy, target)
+        os.close(copy)

@@ -1,0 +1,80 @@
+"""What a running task sees: its interval, shard, series, parameters, the lake and the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+
+from sparkhu.config import Settings
+from sparkhu.metadata.db import session_scope
+from sparkhu.metadata.features import Feature, get_features
+from sparkhu.storage.lake import Lake, Slice
+from sparkhu.tasks.engine import Engine
+from sparkhu.tasks.interval import Interval, Shard
+from sparkhu.tasks.params import TaskInputError
+
+
+@dataclass
+class TaskContext:
+    """The context of one task run.
+
+    Attributes:
+        settings: Configuration in force.
+        lake: The Delta tables.
+        interval: The ``[start, end)`` the run owns.
+        shard: The shard the run owns.
+        series: Series ids the run is limited to, or None for every series (unsharded, unfiltered).
+        params: Validated parameter values.
+        engine: Engine for per-series work.
+    """
+
+    settings: Settings
+    lake: Lake
+    interval: Interval
+    shard: Shard
+    series: tuple[str, ...] | None
+    params: dict[str, Any]
+    engine: Engine
+
+    def slice(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+              **equals: str | int) -> Slice:
+        """The run's slice, or a slice with other bounds over the same series."""
+        return Slice(start=self.interval.start if start is None else start,
+                     end=self.interval.end if end is None else end, series=self.series, equals=equals)
+
+    def read(self, table: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+        """Rows of ``table`` for the run's series in ``[start, end)`` (default: the run's interval)."""
+        return self.lake.read(table, self.slice(start, end))
+
+    def write(self, table: str, frame: pd.DataFrame, **equals: str | int) -> int:
+        """Replace the run's slice of ``table`` with ``frame``; return the new table version."""
+        return self.lake.replace(table, frame, self.slice(**equals))
+
+    def features(self) -> dict[str, Feature]:
+        """Registered features of the run's series."""
+        with session_scope(self.settings.database) as session:
+            return get_features(session, self.series)
+
+    def lookback(self, days: float) -> pd.Timestamp:
+        """The instant ``days`` before the end of the interval."""
+        return self.interval.end - timedelta(days=days)
+
+
+def resolve_series(settings: Settings, requested: list[str], shard: Shard) -> tuple[str, ...] | None:
+    """Series a run covers: None means all (no filter), else the requested/registered ids in the shard.
+
+    Raises:
+        TaskInputError: A requested series is not registered.
+    """
+    if not requested and shard.count == 1:
+        return None
+    with session_scope(settings.database) as session:
+        known = get_features(session, requested or None)
+    unknown = sorted(set(requested) - set(known))
+    if unknown:
+        raise TaskInputError(f"unknown series {unknown}; register them (sparkhu features import) or ingest data")
+    universe = requested or sorted(known)
+    return tuple(series_id for series_id in universe if shard.owns(series_id))

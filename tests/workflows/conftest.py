@@ -1,0 +1,66 @@
+"""Fixtures shared by the workflow tests: the repository layout and the rendered manifests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sparkhu.workflows.render import rendered_manifests
+
+REPO = Path(__file__).resolve().parents[2]
+MANIFESTS = REPO / "manifests"
+TASKS_DIR = REPO / "tasks"
+SCHEMA = REPO.parent / "shared" / "schemas" / "argo-workflows.schema.json"
+
+
+@pytest.fixture(scope="session")
+def manifests_dir() -> Path:
+    """The committed ``manifests/`` folder."""
+    return MANIFESTS
+
+
+@pytest.fixture(scope="session")
+def tasks_dir() -> Path:
+    """The ``tasks/`` folder with the Dockerfiles."""
+    return TASKS_DIR
+
+
+@pytest.fixture(scope="session")
+def schema_path() -> Path:
+    """The Argo Workflows JSON schema, next to the repository (``../shared/schemas``)."""
+    return SCHEMA
+
+
+@pytest.fixture(scope="session")
+def rendered() -> dict[str, str]:
+    """File name -> YAML text of a fresh in-memory rendering (rendered once per session)."""
+    return rendered_manifests()
+
+
+@pytest.fixture(scope="session")
+def documents(rendered: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Kind -> parsed object of the rendered manifests (one object per kind today)."""
+    parsed = [yaml.safe_load(text) for text in rendered.values()]
+    return {doc["kind"]: doc for doc in parsed}
+
+
+@pytest.fixture(scope="session")
+def template(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The daily univariate WorkflowTemplate as a plain dict."""
+    return documents["WorkflowTemplate"]
+
+
+@pytest.fixture(scope="session")
+def containers(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Template name -> container template of the WorkflowTemplate."""
+    return {t["name"]: t for t in template["spec"]["templates"] if "container" in t}
+
+
+@pytest.fixture(scope="session")
+def dag_tasks(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """DAG task name -> DAG task of the entrypoint."""
+    entry = next(t for t in template["spec"]["templates"] if t["name"] == template["spec"]["entrypoint"])
+    return {task["name"]: task for task in entry["dag"]["tasks"]}

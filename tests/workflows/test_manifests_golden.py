@@ -1,0 +1,93 @@
+"""The committed manifests are exactly what the hera definitions render, and render/check behave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from sparkhu.cli import manifests as manifests_cli
+from sparkhu.workflows.render import HEADER, diff_manifests, render_manifests
+
+EXPECTED_FILES = ["cronworkflow-sparkhu-daily.yaml", "workflowtemplate-sparkhu-daily-univariate.yaml"]
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """Test root."""
+
+    manifests_cli.register(app)
+    return app
+
+
+def test_committed_manifests_match_a_fresh_rendering(rendered: dict[str, str], manifests_dir: Path) -> None:
+    assert sorted(rendered) == EXPECTED_FILES
+    for name, text in rendered.items():
+        committed = (manifests_dir / name).read_text(encoding="utf-8")
+        assert committed == text, f"{name} is stale: run `sparkhu manifests render`"
+    assert diff_manifests(manifests_dir) == []
+
+
+def test_rendering_is_deterministic(rendered: dict[str, str]) -> None:
+    from sparkhu.workflows.render import rendered_manifests
+
+    assert rendered_manifests() == rendered
+    assert all(text.startswith(HEADER) for text in rendered.values())
+
+
+def test_render_writes_files_and_removes_only_stale_generated_ones(tmp_path: Path) -> None:
+    (tmp_path / "workflowtemplate-old-name.yaml").write_text(HEADER + "kind: WorkflowTemplate\n")
+    (tmp_path / "hand-written.yaml").write_text("kind: ConfigMap\n")
+    written = render_manifests(tmp_path)
+    assert [p.name for p in written] == EXPECTED_FILES
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*EXPECTED_FILES, "hand-written.yaml"])
+    assert diff_manifests(tmp_path) == []
+
+
+def test_diff_reports_missing_changed_and_stale_files(tmp_path: Path) -> None:
+    render_manifests(tmp_path)
+    (tmp_path / EXPECTED_FILES[0]).unlink()
+    changed = tmp_path / EXPECTED_FILES[1]
+    changed.write_text(changed.read_text().replace("runAsNonRoot: true", "runAsNonRoot: false", 1))
+    (tmp_path / "cronworkflow-retired.yaml").write_text(HEADER + "kind: CronWorkflow\n")
+    problems = diff_manifests(tmp_path)
+    assert [p.split(":")[0] for p in problems] == ["stale", "missing", "changed"]
+    assert "-        runAsNonRoot: false" in problems[2]
+    assert "+        runAsNonRoot: true" in problems[2]
+
+
+def test_cli_render_then_check(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "m"
+    result = runner.invoke(_cli(), ["manifests", "render", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == EXPECTED_FILES
+    assert runner.invoke(_cli(), ["manifests", "check", "--dir", str(out)]).exit_code == 0
+    (out / EXPECTED_FILES[0]).write_text("edited\n")
+    failed = runner.invoke(_cli(), ["manifests", "check", "--dir", str(out)])
+    assert failed.exit_code == 1
+    assert f"changed: {out / EXPECTED_FILES[0]}" in failed.output
+    assert "1 difference(s)" in failed.output
+
+
+def test_cli_registry_prefix_reaches_the_images(tmp_path: Path, manifests_dir: Path) -> None:
+    runner = CliRunner()
+    render = ["manifests", "render", "--out", str(tmp_path), "--registry", "ghcr.io/acme/"]
+    result = runner.invoke(_cli(), render)
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / EXPECTED_FILES[1]).read_text()
+    assert "image: ghcr.io/acme/sparkhu/task-validate:" in text
+    # The committed files use no prefix, so checking them against a prefixed rendering fails.
+    check = ["manifests", "check", "--dir", str(manifests_dir), "--registry", "ghcr.io/acme"]
+    assert runner.invoke(_cli(), check).exit_code == 1
+
+
+def test_cli_rejects_an_invalid_registry(tmp_path: Path) -> None:
+    render = ["manifests", "render", "--out", str(tmp_path), "--registry", "https://x"]
+    result = CliRunner().invoke(_cli(), render)
+    assert result.exit_code == 2
+    assert not any(tmp_path.iterdir())
