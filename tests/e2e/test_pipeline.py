@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from sparkhu.cli.main import app
@@ -79,3 +80,20 @@ def test_daily_runs_match_one_big_run_at_the_borders(home: Settings, tmp_path: P
     # 22:50 -> 01:00 is 13 periods: 12 missing slots, 6 owned by each day, none duplicated by the rerun
     assert int(marked.is_missing.sum()) == 12
     assert (marked[marked.is_missing].ts.diff().dropna() == pd.Timedelta("10min")).all()
+
+
+def test_pipeline_on_postgresql_metadata(home: Settings, tmp_path: Path, postgres_url: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same spine with the feature registry and run store in PostgreSQL instead of SQLite."""
+    from sparkhu.config import get_settings
+
+    monkeypatch.setenv("SPARKHU_DATABASE_URL", postgres_url)
+    get_settings.cache_clear()
+    for argv in demo_commands(write_demo(tmp_path / "demo", days=2)):
+        sparkhu(*argv)
+    assert "Succeeded" in sparkhu("runs", "list")
+    assert "8 feature(s)" in sparkhu("features", "list")
+    with create_engine(postgres_url).connect() as connection:  # really in PostgreSQL, not a SQLite file
+        assert connection.execute(text("SELECT count(*) FROM features")).scalar() == 8
+        assert connection.execute(text("SELECT count(*) FROM workflow_runs")).scalar() == 1
+    assert Lake(home.lake).count("missing_marked") > 0
