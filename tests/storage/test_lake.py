@@ -125,3 +125,9 @@ def test_writer_killed_mid_write_leaves_previous_version(tmp_path: Path) -> None
     assert lake.version("validated") == version
     frame = lake.read("validated")
     assert len(frame) == rows and (frame.value == 1.0).all()
+
+
+def test_empty_series_selection_reads_nothing(tmp_path: Path) -> None:
+    lake = Lake(str(tmp_path))
+    lake.replace("validated", points(["a"], T0, 10), day(T0))
+    assert lake.read("validated", Slice(series=())).empty

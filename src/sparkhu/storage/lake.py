@@ -206,7 +206,7 @@ def _scan_filter(spec: TableSpec, where: Slice) -> Any:
         if spec.partition_by_month:
             clauses.append(pc.field(MONTH) <= _month(where.end))
     if spec.has_series and where.series is not None:
-        clauses.append(pc.field("series_id").isin(list(where.series)))
+        clauses.append(pc.field("series_id").isin(pa.array(list(where.series), type=pa.string())))
     expression: ds.Expression | None = None
     for clause in clauses:
         expression = clause if expression is None else expression & clause
