@@ -16,6 +16,7 @@ from sparkhu.config import Settings
 from sparkhu.demo.generate import write_demo
 from sparkhu.storage.lake import Lake
 from sparkhu.storage.tables import TABLES
+from sparkhu.tasks.spec import all_tasks
 
 runner = CliRunner()
 
@@ -39,7 +40,8 @@ def demo_lake(home: Settings, tmp_path: Path) -> Lake:
 
 def test_demo_pipeline_fills_every_table(demo_lake: Lake) -> None:
     counts = row_counts(demo_lake)
-    assert all(counts[name] > 0 for name in TABLES), counts
+    produced = {"raw", "reports"} | {table for spec in all_tasks().values() for table in spec.outputs}
+    assert all(counts[name] > 0 for name in produced), counts
     decided = demo_lake.read("regularity").set_index("series_id")
     assert decided.loc["plant.temperature", "period_seconds"] == 60
     assert decided.loc["plant.pressure", "period_seconds"] == 300
@@ -53,8 +55,10 @@ def test_demo_pipeline_fills_every_table(demo_lake: Lake) -> None:
     assert 170 <= (temperature.missing_kind == "unmarked").sum() <= 190
     dedup = demo_lake.read("deduplicated")
     assert dedup.groupby(["series_id", "ts"]).size().max() == 1
-    reasons = set(demo_lake.read("quarantine").reason)
-    assert reasons, "the demo's bad rows must be quarantined"
+    quarantine = demo_lake.read("quarantine")
+    assert set(quarantine.stage) == {"ingest", "validate"}
+    assert quarantine.reason.str.contains("above physical maximum 100").any()
+    assert demo_lake.read("reports").run_id.notna().all(), "report rows carry the workflow run id"
 
 
 def test_rerun_same_interval_changes_no_row_count(demo_lake: Lake) -> None:

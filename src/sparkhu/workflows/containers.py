@@ -8,7 +8,7 @@ failed or evicted pod is always safe.
 
 from __future__ import annotations
 
-from hera.workflows import ConfigMapEnvFrom, Container, Parameter, Resources, RetryStrategy, SecretEnvFrom
+from hera.workflows import ConfigMapEnvFrom, Container, Env, Parameter, Resources, RetryStrategy, SecretEnvFrom
 from hera.workflows import models as m
 
 from sparkhu.workflows.catalog import OUTPUTS_DIR, TaskSpec
@@ -132,6 +132,8 @@ def task_template(spec: TaskSpec, registry: str = DEFAULT_REGISTRY) -> Container
         args=task_args(spec),
         inputs=task_inputs(spec),
         outputs=task_outputs(spec),
+        # The run id lands in every report row, linking the lake's reports to `sparkhu runs` / Argo.
+        env=[Env(name="SPARKHU_RUN_ID", value="{{workflow.uid}}")],
         env_from=[
             ConfigMapEnvFrom(name=CONFIG_MAP, optional=True),
             SecretEnvFrom(name=SECRET, optional=True),
