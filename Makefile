@@ -20,7 +20,7 @@ run: install
 test: install lint typecheck layers manifests-check pytest
 
 lint:
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src manifest_sync tests benchmarks
 
 typecheck:
 	$(BIN)/mypy
@@ -45,3 +45,22 @@ lock: install
 
 clean:
 	rm -rf .sparkhu .mypy_cache .pytest_cache .ruff_cache
+
+# --- Kubernetes delivery: images and the end-to-end run on a local cluster (neither runs in CI) ---
+.PHONY: images e2e
+DOCKER ?= docker
+IMAGE_REGISTRY ?=
+IMAGE_VERSION ?= $(shell $(BIN)/python -c 'import sparkhu; print(sparkhu.__version__)' 2>/dev/null)
+
+# Builds every image `sparkhu manifests images` lists (base first; names from workflows/images.py).
+images:
+	@$(DOCKER) info >/dev/null 2>&1 || { echo "make images: no Docker engine answers ('$(DOCKER) info' failed). Start Docker, or build on a machine that has one." >&2; exit 1; }
+	@test -x $(BIN)/sparkhu || { echo "make images: $(BIN)/sparkhu is missing; run 'make install' first." >&2; exit 1; }
+	@$(BIN)/sparkhu manifests images --registry "$(IMAGE_REGISTRY)" | while read -r dockerfile image; do \
+		echo "building $$image from $$dockerfile"; \
+		$(DOCKER) build -f "$$dockerfile" --build-arg VERSION=$(IMAGE_VERSION) \
+			--build-arg REGISTRY=$(if $(IMAGE_REGISTRY),$(patsubst %/,%,$(IMAGE_REGISTRY))/) -t "$$image" . || exit 1; \
+	done
+
+e2e:
+	scripts/e2e.sh

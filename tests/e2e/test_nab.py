@@ -56,3 +56,22 @@ def test_every_nab_file_period_and_unmarked_missing(home: Settings, tmp_path: Pa
             problems.append(f"{path.stem}: period {period} vs {step}, missing {produced} vs {count}")
     assert not problems, "\n".join(problems)
     assert len(decided) == len(FILES) == 30
+
+
+def test_sparkhu_detect_on_nab_meets_the_f1_target(home: Settings, tmp_path: Path) -> None:
+    """`sparkhu detect` over the 30 NAB files, scored by the issue's protocol: F1 >= 0.45 with defaults."""
+    import json
+
+    from benchmarks.nab.run import detect_outputs
+    from benchmarks.nab.scorer import score
+
+    out = tmp_path / "detect"
+    result = runner.invoke(app, ["detect", *map(str, FILES), "--out-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    first = pd.read_csv(out / "realTraffic" / "speed_6005.csv")
+    assert list(first.columns[:5]) == ["timestamp", "value", "is_outlier", "is_anomaly", "anomaly_score"]
+    assert len(first) == len(pd.read_csv(NAB / "realTraffic" / "speed_6005.csv"))
+    labels = json.loads((NAB.parent / "labels" / "combined_windows.json").read_text())
+    results = score(detect_outputs(out, sorted(labels)), labels)
+    assert results.files == 30
+    assert results.f1 >= 0.45, f"F1 {results.f1:.3f} (precision {results.precision:.3f}, recall {results.recall:.3f})"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sparkhu.workflows.catalog import TASKS
+from sparkhu.executor import features
+from sparkhu.executor.engine import load_workflow
+from sparkhu.workflows.catalog import TASKS, task_spec
 from sparkhu.workflows.images import task_image
 
-SHARDS = "{{tasks.plan-shards.outputs.parameters.shards}}"
+PLAN_OUTPUT = "{{{{tasks.plan-shards.outputs.parameters.{}}}}}"
+SHARDS = PLAN_OUTPUT.format("shards")
 
 EXPECTED_DEPENDS = {
     "plan-shards": None,
@@ -17,16 +20,59 @@ EXPECTED_DEPENDS = {
     "regularity": "validate",
     "regularity-decision": "regularity",
     "detect-missing": "deduplicate && regularity-decision",
+    "detect-outliers-iqr": "detect-missing",
+    "handle-missing": "detect-outliers-iqr",
+    "pool-missing": "handle-missing",
+    "decompose": "pool-missing",
+    "detect-anomalies-residual": "decompose",
+    "handle-anomalies": "detect-anomalies-residual",
+    "pool-anomalies": "handle-anomalies",
+    "normalize": "pool-anomalies",
+    "window": "normalize",
 }
+
+# The variant steps loop over the plan's {"variant", "shard"} maps; every other sharded node over the shards.
+VARIANT_LOOPS = {"handle-missing": "missing_fanout", "handle-anomalies": "anomaly_fanout"}
 
 EXPECTED_WORKFLOW_PARAMETERS = {
     "start": "",
     "end": "",
     "series-per-shard": "250",
     "max-shards": "8",
+    "missing-variants": "locf,nocb,linear,spline,seasonal,mean,median,leave",
+    "anomaly-variants": "keep,replace_expected,ema,clip",
     "dedup-policy": "mean",
     "regularity-lookback-days": "60",
     "decision-lookback-days": "14",
+    "outlier-k": "3.0",
+    "anomaly-threshold": "6.0",
+    "normalize-method": "minmax",
+    "window-input-length": "60",
+    "window-output-length": "20",
+}
+
+INTERVAL_ARGUMENTS = {"start": "{{workflow.parameters.start}}", "end": "{{workflow.parameters.end}}"}
+
+# Node -> its arguments besides the interval and the shard: workflow parameters, or the loop item's fields.
+EXPECTED_TASK_ARGUMENTS = {
+    "plan-shards": {
+        "series-per-shard": "{{workflow.parameters.series-per-shard}}",
+        "max-shards": "{{workflow.parameters.max-shards}}",
+        "missing-variants": "{{workflow.parameters.missing-variants}}",
+        "anomaly-variants": "{{workflow.parameters.anomaly-variants}}",
+    },
+    "deduplicate": {"policy": "{{workflow.parameters.dedup-policy}}"},
+    "regularity": {"lookback-days": "{{workflow.parameters.regularity-lookback-days}}"},
+    "regularity-decision": {"lookback-days": "{{workflow.parameters.decision-lookback-days}}"},
+    "detect-outliers-iqr": {"k": "{{workflow.parameters.outlier-k}}"},
+    "handle-missing": {"variant": "{{item.variant}}"},
+    "detect-anomalies-residual": {"threshold": "{{workflow.parameters.anomaly-threshold}}"},
+    "handle-anomalies": {"variant": "{{item.variant}}"},
+    "normalize": {"method": "{{workflow.parameters.normalize-method}}"},
+    "window": {
+        "input-length": "{{workflow.parameters.window-input-length}}",
+        "output-length": "{{workflow.parameters.window-output-length}}",
+    },
 }
 
 
@@ -44,6 +90,7 @@ def test_workflow_template_identity_and_parameters(template: dict[str, Any]) -> 
 
 def test_dag_shape(dag_tasks: dict[str, dict[str, Any]]) -> None:
     assert {name: task.get("depends") for name, task in dag_tasks.items()} == EXPECTED_DEPENDS
+    assert list(dag_tasks) == list(EXPECTED_DEPENDS)  # rendered in pipeline order
     assert dag_tasks["plan-shards"]["template"] == "task-plan"
     assert all(dag_tasks[n]["template"] == f"task-{n}" for n in EXPECTED_DEPENDS if n != "plan-shards")
 
@@ -52,31 +99,53 @@ def test_every_task_but_the_plan_fans_out_over_the_shards(dag_tasks: dict[str, d
     plan = dag_tasks["plan-shards"]
     assert "withParam" not in plan and "withItems" not in plan and "withSequence" not in plan
     assert "shard" not in _params(plan["arguments"]["parameters"], "value")
+    loops = {name: task["withParam"] for name, task in dag_tasks.items() if name != "plan-shards"}
+    assert loops == {
+        name: PLAN_OUTPUT.format(VARIANT_LOOPS.get(name, "shards"))
+        for name in EXPECTED_DEPENDS
+        if name != "plan-shards"
+    }
     for name, task in dag_tasks.items():
-        if name == "plan-shards":
-            continue
-        assert task["withParam"] == SHARDS, name
-        assert _params(task["arguments"]["parameters"], "value")["shard"] == "{{item}}", name
+        assert not {"withItems", "withSequence"} & set(task), name
+        if name != "plan-shards":
+            expected_shard = "{{item.shard}}" if name in VARIANT_LOOPS else "{{item}}"
+            assert _params(task["arguments"]["parameters"], "value")["shard"] == expected_shard, name
+
+
+def test_the_plan_declares_every_list_a_node_loops_over(containers: dict[str, dict[str, Any]]) -> None:
+    plan_outputs = {p["name"]: p["valueFrom"] for p in containers["task-plan"]["outputs"]["parameters"]}
+    for name in ("shards", *VARIANT_LOOPS.values()):
+        # No default: a plan that wrote no list must fail the run rather than skip every later node.
+        assert plan_outputs[name] == {"path": f"/tmp/outputs/{name}"}, name
 
 
 def test_task_parameters_are_wired_to_workflow_parameters(dag_tasks: dict[str, dict[str, Any]]) -> None:
-    def args(name: str) -> dict[str, Any]:
-        return _params(dag_tasks[name]["arguments"]["parameters"], "value")
-
-    assert args("plan-shards") == {
-        "start": "{{workflow.parameters.start}}",
-        "end": "{{workflow.parameters.end}}",
-        "series-per-shard": "{{workflow.parameters.series-per-shard}}",
-        "max-shards": "{{workflow.parameters.max-shards}}",
-    }
-    assert args("deduplicate")["policy"] == "{{workflow.parameters.dedup-policy}}"
-    assert args("regularity")["lookback-days"] == "{{workflow.parameters.regularity-lookback-days}}"
-    assert args("regularity-decision")["lookback-days"] == "{{workflow.parameters.decision-lookback-days}}"
+    for name, task in dag_tasks.items():
+        arguments = _params(task["arguments"]["parameters"], "value")
+        arguments.pop("shard", None)
+        assert arguments == INTERVAL_ARGUMENTS | EXPECTED_TASK_ARGUMENTS.get(name, {}), name
 
 
-def test_one_container_template_per_task(containers: dict[str, dict[str, Any]]) -> None:
+def test_every_workflow_parameter_feeds_a_task(template: dict[str, Any], dag_tasks: dict[str, dict[str, Any]]) -> None:
+    used = {p["value"] for task in dag_tasks.values() for p in task["arguments"]["parameters"]}
+    declared = _params(template["spec"]["arguments"]["parameters"], "value")
+    assert {f"{{{{workflow.parameters.{name}}}}}" for name in declared} <= used
+
+
+def test_item_fed_parameters_keep_their_template_defaults(containers: dict[str, dict[str, Any]]) -> None:
+    # Run alone (no loop item), a variant step falls back to a sensible variant.
+    assert _params(containers["task-handle-missing"]["inputs"]["parameters"], "default")["variant"] == "linear"
+    assert _params(containers["task-handle-anomalies"]["inputs"]["parameters"], "default")["variant"] == "keep"
+    assert all(p.workflow_parameter is None for p in task_spec("handle-missing").params)
+
+
+def test_one_container_template_per_task(
+    containers: dict[str, dict[str, Any]], dag_tasks: dict[str, dict[str, Any]]
+) -> None:
     assert sorted(containers) == sorted(f"task-{spec.name}" for spec in TASKS)
-    assert len(TASKS) == 7
+    # Each catalog task runs in exactly one DAG node.
+    assert sorted(task["template"] for task in dag_tasks.values()) == sorted(containers)
+    assert len(dag_tasks) == len(TASKS) == len(EXPECTED_DEPENDS)
 
 
 def test_container_command_args_and_image(containers: dict[str, dict[str, Any]]) -> None:
@@ -93,6 +162,13 @@ def test_container_command_args_and_image(containers: dict[str, dict[str, Any]])
         assert args[-2:] == ["--outputs-dir", "/tmp/outputs"]
     regularity = containers["task-regularity"]["container"]["args"]
     assert regularity[6:8] == ["--param", "lookback_days={{inputs.parameters.lookback-days}}"]
+    handle_missing = containers["task-handle-missing"]["container"]["args"]
+    assert handle_missing[6:8] == ["--param", "variant={{inputs.parameters.variant}}"]
+    window = containers["task-window"]["container"]["args"]
+    assert window[6:10] == [
+        "--param", "input_length={{inputs.parameters.input-length}}",
+        "--param", "output_length={{inputs.parameters.output-length}}",
+    ]  # fmt: skip
 
 
 def test_container_inputs_and_outputs(containers: dict[str, dict[str, Any]]) -> None:
@@ -140,11 +216,41 @@ def test_cron_workflow_runs_the_template_daily(documents: dict[str, dict[str, An
     }
 
 
+# Exactly the Argo fields the rendering uses, per level; a new one must be added here on purpose.
+USED_FIELDS = {
+    "spec": {"entrypoint", "templates", "arguments", "volumes", "serviceAccountName"},
+    "template": {"name", "container", "dag", "inputs", "outputs", "retryStrategy", "metadata"},
+    "container": {"image", "command", "args", "env", "envFrom", "volumeMounts", "resources", "securityContext"},
+    "task": {"name", "template", "arguments", "depends", "withParam"},
+}
+
+
+def _used_fields(spec: dict[str, Any]) -> dict[str, set[str]]:
+    templates = spec["templates"]
+    tasks = [task for tpl in templates for task in tpl.get("dag", {}).get("tasks", [])]
+    return {
+        "spec": set(spec),
+        "template": {key for tpl in templates for key in tpl},
+        "container": {key for tpl in templates for key in tpl.get("container", {})},
+        "task": {key for task in tasks for key in task},
+    }
+
+
 def test_only_features_the_local_executor_knows(template: dict[str, Any]) -> None:
-    allowed_template_keys = {"name", "container", "dag", "inputs", "outputs", "retryStrategy", "metadata"}
-    allowed_dag_task_keys = {"name", "template", "arguments", "depends", "dependencies", "withParam"}
-    assert set(template["spec"]) == {"entrypoint", "templates", "arguments", "volumes"}
+    assert _used_fields(template["spec"]) == USED_FIELDS
+    allow_lists = {"spec": features.SPEC, "template": features.TEMPLATE, "container": features.CONTAINER,
+                   "task": features.TASK}  # fmt: skip
+    for level, fields in USED_FIELDS.items():
+        supported, ignored = allow_lists[level]
+        assert fields <= supported | ignored, (level, fields - supported - ignored)
+    # The environment is passed to the task processes, not dropped: the run id must reach the reports.
+    assert {"env", "envFrom"} <= features.CONTAINER[0]
     for tpl in template["spec"]["templates"]:
-        assert set(tpl) <= allowed_template_keys, tpl["name"]
-        for task in tpl.get("dag", {}).get("tasks", []):
-            assert set(task) <= allowed_dag_task_keys, task["name"]
+        if "container" in tpl:
+            assert tpl["container"]["env"] == [{"name": "SPARKHU_RUN_ID", "value": "{{workflow.uid}}"}], tpl["name"]
+
+
+def test_the_local_executor_accepts_the_rendered_template(template: dict[str, Any]) -> None:
+    workflow = load_workflow(template)
+    assert workflow.entrypoint == "daily-univariate"
+    assert set(workflow.templates) == {"daily-univariate"} | {spec.template_name for spec in TASKS}

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sparkhu.cli import features, ingest, manifests, pipeline, runs, tables, task, workflow
+from sparkhu.cli import detect, features, ingest, manifests, pipeline, report, runs, tables, task, workflow
 from sparkhu.config import get_settings
 
 app = typer.Typer(
@@ -26,7 +26,7 @@ def _root() -> None:
     """Sparkhu: validate, clean and analyse many time series, locally or on Argo Workflows."""
 
 
-for module in (features, ingest, task, workflow, runs, tables, pipeline, manifests):
+for module in (features, ingest, detect, task, workflow, runs, tables, pipeline, manifests, report):
     module.register(app)
 
 

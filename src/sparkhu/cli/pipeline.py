@@ -15,6 +15,7 @@ from sparkhu.cli.tables import lake_from_settings
 from sparkhu.cli.workflow import execute, parse_parameters
 from sparkhu.config import get_settings
 from sparkhu.demo.generate import DemoFiles, write_demo
+from sparkhu.reporting import ReportRequest, write_report
 from sparkhu.storage.lake import Lake
 from sparkhu.storage.tables import TABLES
 from sparkhu.workflows.render import rendered_manifests
@@ -69,7 +70,15 @@ def demo(
         code = invoke(argv)
         if code != 0:
             fail(f"`sparkhu {' '.join(argv)}` exited with {code}", code)
-    print_summary(lake_from_settings())
+    lake = lake_from_settings()
+    print_summary(lake)
+    written = write_report(lake, ReportRequest(), get_settings().home / "report.html")
+    console.print(
+        "Next: [bold]sparkhu runs list[/] · [bold]sparkhu tables[/] · "
+        "[bold]sparkhu export missing_marked --out missing.csv[/] · "
+        f"[bold]sparkhu export quarantine --out quarantine.csv[/] · logs under {get_settings().logs}"
+    )
+    console.print(f"HTML report (open it in a browser): [bold]{written.path.resolve()}[/]")
 
 
 def demo_commands(files: DemoFiles) -> list[list[str]]:
@@ -91,12 +100,6 @@ def print_summary(lake: Lake) -> None:
         rows.add_row(name, f"{lake.count(name):,}", "-" if version is None else str(version))
     console.print(rows)
     console.print(series_summary(lake))
-    console.print(
-        "Next: [bold]sparkhu runs list[/] · [bold]sparkhu tables[/] · "
-        "[bold]sparkhu export missing_marked --out missing.csv[/] · "
-        "[bold]sparkhu export quarantine --out quarantine.csv[/] · logs under "
-        f"{get_settings().logs}"
-    )
 
 
 def series_summary(lake: Lake) -> Table:

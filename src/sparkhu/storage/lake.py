@@ -220,12 +220,17 @@ def _ts_type() -> pa.DataType:
 def to_arrow(frame: pd.DataFrame, spec: TableSpec) -> pa.Table:
     """Conform ``frame`` to the table's declared schema (column order, types) and add the partition column.
 
+    Absent nullable columns are written as nulls.
+
     Raises:
-        ValueError: A declared column is missing or cannot be cast.
+        ValueError: A declared non-nullable column is missing, or a column cannot be cast.
     """
-    missing = [name for name in spec.schema.names if name not in frame.columns]
-    if missing:
-        raise ValueError(f"write to {spec.name!r} lacks columns {missing}")
+    missing = [field.name for field in spec.schema if field.name not in frame.columns]
+    required = [name for name in missing if not spec.schema.field(name).nullable]
+    if required:
+        raise ValueError(f"write to {spec.name!r} lacks columns {required}")
+    # An absent nullable column is stored as nulls: a step that has nothing to say there says nothing.
+    frame = frame.assign(**{name: None for name in missing})
     ordered = frame.sort_values(list(spec.sort_by), kind="stable") if len(frame) else frame
     table = pa.Table.from_pandas(ordered[spec.schema.names], preserve_index=False)
     table = table.cast(spec.schema, safe=False)

@@ -134,7 +134,8 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "imputed_variants",
-            _schema(*_SERIES_POINT, ("variant", pa.string(), False), ("is_missing", pa.bool_(), False)),
+            _schema(*_SERIES_POINT, ("variant", pa.string(), False), ("is_missing", pa.bool_(), False),
+                    ("is_outlier", pa.bool_())),
             description="One imputed copy of each series per handle-missing variant",
             sort_by=("variant", "series_id", "ts"),
         ),
@@ -146,14 +147,15 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "decomposed",
-            _schema(*_SERIES_POINT, ("trend", pa.float64()), ("seasonal", pa.float64()),
-                    ("residual", pa.float64()), ("seasonal_periods", pa.string())),
+            _schema(*_SERIES_POINT, ("is_missing", pa.bool_()), ("is_outlier", pa.bool_()),
+                    ("trend", pa.float64()), ("seasonal", pa.float64()), ("residual", pa.float64()),
+                    ("seasonal_periods", pa.string())),
             description="Trend + seasonal (sum of all seasonalities) + residual per point",
         ),
         TableSpec(
             "anomalies",
             _schema(*_SERIES_POINT, ("is_outlier", pa.bool_(), False), ("is_anomaly", pa.bool_(), False),
-                    ("anomaly_score", pa.float64()), ("expected", pa.float64())),
+                    ("anomaly_score", pa.float64()), ("shift_score", pa.float64()), ("expected", pa.float64())),
             description="Residual anomaly flags and scores (is_anomaly: events worth attention)",
         ),
         TableSpec(

@@ -58,6 +58,17 @@ class TaskContext:
         with session_scope(self.settings.database) as session:
             return get_features(session, self.series)
 
+    def periods(self, since: pd.Timestamp | None = None) -> dict[str, float]:
+        """Decided period of each series since ``since`` (default: the interval start; latest wins)."""
+        decided = self.read("regularity", start=self.interval.start if since is None else since)
+        decided = decided.sort_values("interval_start").dropna(subset=["period_seconds"])
+        decided = decided.drop_duplicates("series_id", keep="last")
+        return dict(zip(decided["series_id"], decided["period_seconds"].astype(float), strict=True))
+
+    def days_before_start(self, days: float) -> pd.Timestamp:
+        """The instant ``days`` before the start of the interval (context for windowed steps)."""
+        return self.interval.start - timedelta(days=days)
+
     def lookback(self, days: float) -> pd.Timestamp:
         """The instant ``days`` before the end of the interval."""
         return self.interval.end - timedelta(days=days)

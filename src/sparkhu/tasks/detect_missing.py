@@ -18,13 +18,6 @@ from sparkhu.tasks.params import Param
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
 
-def decided_periods(ctx: TaskContext, since: pd.Timestamp) -> dict[str, float]:
-    """The period decided for each series since ``since`` (the latest decision when several)."""
-    decided = ctx.read("regularity", start=since).sort_values("interval_start")
-    decided = decided.dropna(subset=["period_seconds"]).drop_duplicates("series_id", keep="last")
-    return dict(zip(decided["series_id"], decided["period_seconds"].astype(float), strict=True))
-
-
 def border_points(ctx: TaskContext, start: pd.Timestamp) -> tuple[dict[str, pd.Timestamp], dict[str, pd.Timestamp]]:
     """Each series' last point before ``start`` and first point at or after the interval's end."""
     reach = timedelta(days=ctx.params["border_lookback_days"])
@@ -41,7 +34,7 @@ def run(ctx: TaskContext) -> TaskOutcome:
     points = ctx.read("deduplicated", start=start)[["series_id", "ts", "value"]]
     points = points.sort_values(["series_id", "ts"], kind="stable", ignore_index=True)
     previous, following = border_points(ctx, start)
-    marked = ctx.engine.map_series(mark_missing, points, periods=decided_periods(ctx, start), start=start,
+    marked = ctx.engine.map_series(mark_missing, points, periods=ctx.periods(start), start=start,
                                    end=ctx.interval.end, previous=previous, following=following)
     ctx.lake.replace("missing_marked", marked, ctx.slice(start=start))
     kinds = marked["missing_kind"].value_counts()

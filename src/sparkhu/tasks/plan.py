@@ -1,12 +1,15 @@
-"""Task ``plan``: choose how many shards the per-series tasks of a run fan out to."""
+"""Task ``plan``: choose the shard fan-out of a run, and the variant fan-outs over those shards."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 
+from sparkhu.analysis.anomaly_handling import HANDLERS
+from sparkhu.analysis.imputation import VARIANTS
 from sparkhu.tasks.context import TaskContext
-from sparkhu.tasks.params import Param
+from sparkhu.tasks.params import Param, TaskInputError
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
 
@@ -16,22 +19,46 @@ def shard_labels(n_series: int, series_per_shard: int, max_shards: int) -> list[
     return [f"{index}/{count}" for index in range(count)]
 
 
+def variant_list(text: str, known: Sequence[str], label: str) -> list[str]:
+    """Variant names from comma-separated text, each checked against ``known``.
+
+    Raises:
+        TaskInputError: Empty list or an unknown variant (the message lists the known ones).
+    """
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise TaskInputError(f"{label} must list some of {', '.join(known)}; got {text!r}")
+    return list(dict.fromkeys(names))
+
+
+def fanout(variants: list[str], shards: list[str]) -> str:
+    """JSON list of ``{"variant", "shard"}`` maps: one node per variant and shard."""
+    return json.dumps([{"variant": variant, "shard": shard} for variant in variants for shard in shards])
+
+
 def run(ctx: TaskContext) -> TaskOutcome:
-    """Count the registered series of the run and write the ``shards`` output parameter."""
+    """Count the registered series; write ``shards`` and the two variant fan-outs."""
+    missing = variant_list(ctx.params["missing_variants"], VARIANTS, "missing_variants")
+    anomaly = variant_list(ctx.params["anomaly_variants"], tuple(HANDLERS), "anomaly_variants")
     n_series = len(ctx.features())
     labels = shard_labels(n_series, ctx.params["series_per_shard"], ctx.params["max_shards"])
-    return TaskOutcome(n_series=n_series, counts={"shards": len(labels)},
-                       outputs={"shards": json.dumps(labels)})
+    outputs = {"shards": json.dumps(labels), "missing_fanout": fanout(missing, labels),
+               "anomaly_fanout": fanout(anomaly, labels)}
+    return TaskOutcome(n_series=n_series, counts={"shards": len(labels)}, outputs=outputs)
 
 
 SPEC = register(TaskSpec(
     name="plan",
-    summary="Decide the shard fan-out of a run from the number of series",
+    summary="Decide the shard fan-out of a run and the variant fan-outs over the shards",
     inputs=(),
     outputs=(),
     params=(
         Param("series_per_shard", int, 250, "Series per shard", minimum=1),
         Param("max_shards", int, 8, "Upper bound on parallel shards", minimum=1, maximum=1024),
+        Param("missing_variants", str, ",".join(VARIANTS), "handle-missing variants to run (comma list)"),
+        Param("anomaly_variants", str, "keep,replace_expected,ema,clip",
+              "handle-anomalies variants to run (comma list)"),
     ),
     run=run,
 ))

@@ -19,6 +19,15 @@ COUNT_OUTPUTS = ("rows_in", "rows_out", "n_series")
 SHARDS_OUTPUT = "shards"
 """Extra output of the ``plan`` task: a JSON list of shard specs, e.g. ``["0/2", "1/2"]``."""
 
+MISSING_FANOUT = "missing_fanout"
+"""Plan output: JSON list of ``{"variant", "shard"}`` maps, one ``handle-missing`` node per pair."""
+
+ANOMALY_FANOUT = "anomaly_fanout"
+"""Plan output: JSON list of ``{"variant", "shard"}`` maps, one ``handle-anomalies`` node per pair."""
+
+MISSING_VARIANTS = "locf,nocb,linear,spline,seasonal,mean,median,leave"
+ANOMALY_VARIANTS = "keep,replace_expected,ema,clip"
+
 
 @dataclass(frozen=True)
 class TaskParam:
@@ -27,13 +36,14 @@ class TaskParam:
     Attributes:
         key: The parameter's name on the task CLI (``--param key=value``).
         default: Default value, as text.
-        workflow_parameter: Name of the workflow parameter that supplies the value.
+        workflow_parameter: Name of the workflow parameter that supplies the value, or None when the
+            value comes from the node's loop item (``{{item.<key>}}``, e.g. a variant of a fan-out).
 
     """
 
     key: str
     default: str
-    workflow_parameter: str
+    workflow_parameter: str | None
 
     @property
     def input_name(self) -> str:
@@ -82,9 +92,11 @@ TASKS: tuple[TaskSpec, ...] = (
         params=(
             TaskParam("series_per_shard", "250", "series-per-shard"),
             TaskParam("max_shards", "8", "max-shards"),
+            TaskParam("missing_variants", MISSING_VARIANTS, "missing-variants"),
+            TaskParam("anomaly_variants", ANOMALY_VARIANTS, "anomaly-variants"),
         ),
         resources=LIGHT,
-        extra_outputs=(SHARDS_OUTPUT,),
+        extra_outputs=(SHARDS_OUTPUT, MISSING_FANOUT, ANOMALY_FANOUT),
     ),
     TaskSpec(name="validate"),
     TaskSpec(name="deduplicate", params=(TaskParam("policy", "mean", "dedup-policy"),)),
@@ -95,6 +107,21 @@ TASKS: tuple[TaskSpec, ...] = (
         params=(TaskParam("lookback_days", "14", "decision-lookback-days"),),
     ),
     TaskSpec(name="detect-missing"),
+    TaskSpec(name="detect-outliers-iqr", params=(TaskParam("k", "3.0", "outlier-k"),)),
+    TaskSpec(name="handle-missing", params=(TaskParam("variant", "linear", None),)),
+    TaskSpec(name="pool-missing"),
+    TaskSpec(name="decompose"),
+    TaskSpec(name="detect-anomalies-residual", params=(TaskParam("threshold", "6.0", "anomaly-threshold"),)),
+    TaskSpec(name="handle-anomalies", params=(TaskParam("variant", "keep", None),)),
+    TaskSpec(name="pool-anomalies"),
+    TaskSpec(name="normalize", params=(TaskParam("method", "minmax", "normalize-method"),)),
+    TaskSpec(
+        name="window",
+        params=(
+            TaskParam("input_length", "60", "window-input-length"),
+            TaskParam("output_length", "20", "window-output-length"),
+        ),
+    ),
 )
 """Every task the workflows know, in pipeline order."""
 

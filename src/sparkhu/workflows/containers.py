@@ -76,9 +76,7 @@ def task_outputs(spec: TaskSpec) -> list[Parameter]:
     return [
         Parameter(
             name=name,
-            value_from=m.ValueFrom(
-                path=f"{OUTPUTS_DIR}/{name}", default=None if name in spec.extra_outputs else "0"
-            ),
+            value_from=m.ValueFrom(path=f"{OUTPUTS_DIR}/{name}", default=None if name in spec.extra_outputs else "0"),
         )
         for name in spec.outputs
     ]

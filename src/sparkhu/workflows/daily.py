@@ -6,6 +6,12 @@
     plan-shards -> validate -> deduplicate ------------------------> detect-missing
                             -> describe                              ^
                             -> regularity -> regularity-decision ----+
+    detect-missing -> detect-outliers-iqr -> handle-missing (variants x shards) -> pool-missing
+      -> decompose -> detect-anomalies-residual -> handle-anomalies (variants x shards)
+      -> pool-anomalies -> normalize -> window
+
+The variant fan-outs loop over the plan's ``{"variant", "shard"}`` lists: every variant runs as its own
+parallel node for every shard, and the pooling step picks one per series by measured quality.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from dataclasses import dataclass
 
 from hera.workflows import DAG, Container, EmptyDirVolume, Parameter, WorkflowTemplate
 
-from sparkhu.workflows.catalog import SHARDS_OUTPUT, TASKS, TaskSpec, task_spec
+from sparkhu.workflows.catalog import ANOMALY_FANOUT, MISSING_FANOUT, SHARDS_OUTPUT, TASKS, TaskSpec, task_spec
 from sparkhu.workflows.containers import SCRATCH_VOLUME, argo_expression, task_template
 from sparkhu.workflows.images import DEFAULT_REGISTRY
 
@@ -25,8 +31,13 @@ ENTRYPOINT = "daily-univariate"
 
 PLAN_NODE = "plan-shards"
 
-SHARD_ITEMS = argo_expression(f"tasks.{PLAN_NODE}.outputs.parameters.{SHARDS_OUTPUT}")
-"""The JSON list of shards the plan wrote; every sharded node loops over it."""
+SERVICE_ACCOUNT = "sparkhu-workflow"
+"""Service account the task pods run as (the Helm chart creates it with only what Argo needs)."""
+
+
+def plan_output(name: str) -> str:
+    """The expression of one of the plan's JSON lists, which sharded nodes loop over."""
+    return argo_expression(f"tasks.{PLAN_NODE}.outputs.parameters.{name}")
 
 LABELS = {"app.kubernetes.io/name": "sparkhu", "app.kubernetes.io/part-of": "sparkhu"}
 
@@ -39,6 +50,12 @@ class Node:
     task: str
     after: tuple[str, ...] = ()
     sharded: bool = True
+    loop: str = SHARDS_OUTPUT
+
+    @property
+    def fans_out_variants(self) -> bool:
+        """Whether the node loops over ``{"variant", "shard"}`` maps rather than plain shards."""
+        return self.loop != SHARDS_OUTPUT
 
 
 NODES: tuple[Node, ...] = (
@@ -49,6 +66,15 @@ NODES: tuple[Node, ...] = (
     Node("regularity", "regularity", after=("validate",)),
     Node("regularity-decision", "regularity-decision", after=("regularity",)),
     Node("detect-missing", "detect-missing", after=("deduplicate", "regularity-decision")),
+    Node("detect-outliers-iqr", "detect-outliers-iqr", after=("detect-missing",)),
+    Node("handle-missing", "handle-missing", after=("detect-outliers-iqr",), loop=MISSING_FANOUT),
+    Node("pool-missing", "pool-missing", after=("handle-missing",)),
+    Node("decompose", "decompose", after=("pool-missing",)),
+    Node("detect-anomalies-residual", "detect-anomalies-residual", after=("decompose",)),
+    Node("handle-anomalies", "handle-anomalies", after=("detect-anomalies-residual",), loop=ANOMALY_FANOUT),
+    Node("pool-anomalies", "pool-anomalies", after=("handle-anomalies",)),
+    Node("normalize", "normalize", after=("pool-anomalies",)),
+    Node("window", "window", after=("normalize",)),
 )
 """The pipeline's shape, in an order where every node comes after the nodes it depends on."""
 
@@ -57,7 +83,7 @@ def workflow_parameters() -> list[Parameter]:
     """Return the workflow's parameters: the interval, then one per task parameter, with defaults."""
     params = [Parameter(name="start", value=""), Parameter(name="end", value="")]
     for spec in TASKS:
-        params += [Parameter(name=p.workflow_parameter, value=p.default) for p in spec.params]
+        params += [Parameter(name=p.workflow_parameter, value=p.default) for p in spec.params if p.workflow_parameter]
     return params
 
 
@@ -68,9 +94,10 @@ def node_arguments(node: Node, spec: TaskSpec) -> dict[str, str]:
         "end": argo_expression("workflow.parameters.end"),
     }
     if node.sharded:
-        arguments["shard"] = argo_expression("item")
+        arguments["shard"] = argo_expression("item.shard" if node.fans_out_variants else "item")
     for param in spec.params:
-        arguments[param.input_name] = argo_expression(f"workflow.parameters.{param.workflow_parameter}")
+        source = f"workflow.parameters.{param.workflow_parameter}" if param.workflow_parameter else f"item.{param.key}"
+        arguments[param.input_name] = argo_expression(source)
     return arguments
 
 
@@ -82,7 +109,7 @@ def _add_node(node: Node, templates: dict[str, Container]) -> None:
     templates[node.task](
         name=node.name,
         arguments=node_arguments(node, task_spec(node.task)),
-        with_param=SHARD_ITEMS if node.sharded else None,
+        with_param=plan_output(node.loop) if node.sharded else None,
         depends=" && ".join(node.after) or None,
     )
 
@@ -100,6 +127,7 @@ def daily_univariate(registry: str = DEFAULT_REGISTRY) -> WorkflowTemplate:
         entrypoint=ENTRYPOINT,
         arguments=workflow_parameters(),
         volumes=[EmptyDirVolume(name=SCRATCH_VOLUME)],
+        service_account_name=SERVICE_ACCOUNT,
     ) as template:
         templates = {spec.name: task_template(spec, registry) for spec in TASKS}
         with DAG(name=ENTRYPOINT):

@@ -1,0 +1,288 @@
+"""What to do with anomalous points: handler variants in one registry, and pooling by measured effect.
+
+Every variant is a function of one series (:class:`SeriesView`) registered under its name with
+:func:`register_handler`; :func:`handle_anomalies` runs any of them over many series. Only flagged points
+change. Built in:
+
+* ``keep``: leave the values as they are (the reference);
+* ``replace_expected``: the expected value of the decomposition (trend + seasonal);
+* ``ema``: the exponential moving average (the seed's window 10, alpha 2/11) of the *preceding
+  non-anomalous* points — the anomaly itself never enters its own replacement (the seed's EMA did);
+* ``clip``: clipped to the series' fences (given, e.g. the IQR outlier step's; else
+  ``Q1 - 3·IQR, Q3 + 3·IQR`` of the series' own values).
+
+Pooling: :func:`score_handlers` measures each variant per series by the one-step-ahead error of an EMA
+forecaster run on the cleaned series, over the ``horizon`` points after each anomaly (anomalies
+themselves are not targets: there each variant would grade its own replacement). Those targets are the
+same real values for every variant, so the errors compare how much each variant lets an anomaly disturb
+what follows. :func:`choose_handlers` keeps the lowest error per series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import signal
+
+from sparkhu.analysis._columns import FloatArray, float_values
+from sparkhu.analysis._segments import split_series
+from sparkhu.frame import LONG_COLUMNS, SERIES, VALUE, require_columns
+
+#: The seed's EMA: window 10, alpha = 2 / (10 + 1).
+EMA_ALPHA = 2 / 11
+#: Points after each anomaly on which the variants' forecasts are compared.
+HORIZON = 12
+#: Fence width in IQRs when no fences are given (the outlier step's default).
+FENCE_K = 3.0
+HANDLED_COLUMNS = ("raw_value", "variant")
+
+BoolArray = npt.NDArray[np.bool_]
+Fences = Mapping[str, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    """One series as a handler sees it.
+
+    Attributes:
+        series_id: Its id.
+        values: Values on the regular grid (NaN where missing).
+        flags: Points to handle.
+        expected: Trend + seasonal per point.
+        fences: Lower and upper fence, or None when none were given.
+
+    """
+
+    series_id: str
+    values: FloatArray
+    flags: BoolArray
+    expected: FloatArray
+    fences: tuple[float, float] | None
+
+
+Handler = Callable[[SeriesView], FloatArray]
+HANDLERS: dict[str, Handler] = {}
+
+
+def register_handler(name: str) -> Callable[[Handler], Handler]:
+    """Decorator registering a handler variant under ``name`` (an existing name is an error).
+
+    Args:
+        name: The variant's name, as tasks and reports use it.
+
+    Returns:
+        The decorator, which returns the function unchanged.
+
+    """
+
+    def add(handler: Handler) -> Handler:
+        if name in HANDLERS:
+            raise ValueError(f"handler variant {name!r} is already registered")
+        HANDLERS[name] = handler
+        return handler
+
+    return add
+
+
+@register_handler("keep")
+def _keep(view: SeriesView) -> FloatArray:
+    """The values unchanged."""
+    return view.values.copy()
+
+
+@register_handler("replace_expected")
+def _replace_expected(view: SeriesView) -> FloatArray:
+    """Flagged points take the expected value (trend + seasonal)."""
+    return np.where(view.flags, view.expected, view.values)
+
+
+@register_handler("ema")
+def _ema(view: SeriesView) -> FloatArray:
+    """Flagged points take the EMA of the preceding non-anomalous points (the expected value if none)."""
+    usable = ~view.flags & np.isfinite(view.values)
+    before = ema_before(view.values, usable)
+    replacement = np.where(np.isfinite(before), before, view.expected)
+    return np.where(view.flags, replacement, view.values)
+
+
+@register_handler("clip")
+def _clip(view: SeriesView) -> FloatArray:
+    """Flagged points clipped to the fences (given, else ``Q1 - 3·IQR``, ``Q3 + 3·IQR`` of the series)."""
+    low, high = view.fences if view.fences is not None else iqr_fences(view.values)
+    return np.where(view.flags, np.clip(view.values, low, high), view.values)
+
+
+def handle_anomalies(
+    frame: pd.DataFrame, variant: str, *, flag_column: str = "is_anomaly", fences: Fences | None = None
+) -> pd.DataFrame:
+    """Apply one handler variant to every series.
+
+    Args:
+        frame: Long frame with series_id, ts, value, ``expected`` and the flag column (e.g. the output of
+            :func:`~sparkhu.analysis.anomalies.detect_anomalies`), a regular grid per series.
+        variant: A registered variant name (see :data:`HANDLERS`).
+        flag_column: Boolean column of the points to handle.
+        fences: Per series ``(low, high)`` for ``clip``; series without fences use their own IQR fences.
+
+    Returns:
+        The rows sorted by series_id and ts with ``value`` handled, ``raw_value`` (the value before) and
+        ``variant``.
+
+    Raises:
+        ValueError: If the variant is unknown or a column is missing.
+
+    """
+    if variant not in HANDLERS:
+        raise ValueError(f"unknown anomaly handler {variant!r}; registered: {sorted(HANDLERS)}")
+    require_columns(frame, [*LONG_COLUMNS, "expected", flag_column])
+    segments = split_series(frame)
+    out = segments.frame.copy()
+    values, expected = float_values(out[VALUE]), float_values(out["expected"])
+    flags = out[flag_column].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    handled = values.copy()
+    for series_id, first, stop in segments.ranges():
+        part = slice(first, stop)
+        view = SeriesView(series_id, values[part], flags[part], expected[part], (fences or {}).get(series_id))
+        handled[part] = HANDLERS[variant](view)
+    out["raw_value"] = values
+    out[VALUE] = handled
+    out["variant"] = pd.Series([variant] * len(out), dtype="string")
+    return out
+
+
+def ema_before(values: FloatArray, usable: BoolArray, alpha: float = EMA_ALPHA) -> FloatArray:
+    """At every position, the EMA of the usable points strictly before it (NaN before the first).
+
+    Args:
+        values: One series.
+        usable: Points that may enter the average.
+        alpha: Smoothing factor (the EMA starts at the first usable value).
+
+    Returns:
+        The EMA as of the previous position.
+
+    """
+    positions = np.flatnonzero(usable)
+    result = np.full(len(values), np.nan)
+    if not len(positions):
+        return result
+    kept = values[positions]
+    # y[k] = alpha·x[k] + (1 - alpha)·y[k - 1], started so that y[0] = x[0].
+    ema, _ = signal.lfilter([alpha], [1.0, alpha - 1.0], kept, zi=[(1 - alpha) * kept[0]])
+    # Each position sees the EMA up to the last usable point before it.
+    latest = np.searchsorted(positions, np.arange(len(values)), side="left") - 1
+    result[latest >= 0] = ema[latest[latest >= 0]]
+    return result
+
+
+def iqr_fences(values: FloatArray, k: float = FENCE_K) -> tuple[float, float]:
+    """``(Q1 - k·IQR, Q3 + k·IQR)`` of the finite values (open fences for a series without any)."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return -np.inf, np.inf
+    q1, q3 = np.percentile(finite, [25, 75])
+    return float(q1 - k * (q3 - q1)), float(q3 + k * (q3 - q1))
+
+
+def score_handlers(
+    handled: Mapping[str, pd.DataFrame], *, flag_column: str = "is_anomaly", horizon: int = HORIZON
+) -> pd.DataFrame:
+    """One-step-ahead EMA forecast error of every variant on the points after the anomalies.
+
+    Args:
+        handled: Variant name to the output of :func:`handle_anomalies` for that variant (same rows).
+        flag_column: The flag column the variants handled.
+        horizon: Points after each anomaly that are forecast targets (anomalies themselves excluded).
+
+    Returns:
+        series_id, variant, ``mae`` (NaN when the series has no target point) and ``n_targets``.
+
+    """
+    rows: list[dict[str, object]] = []
+    for variant, frame in handled.items():
+        segments = split_series(frame)
+        values = float_values(segments.frame[VALUE])
+        flags = segments.frame[flag_column].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        for series_id, first, stop in segments.ranges():
+            mae, count = forecast_error(values[first:stop], flags[first:stop], horizon)
+            rows.append({SERIES: series_id, "variant": variant, "mae": mae, "n_targets": count})
+    table = pd.DataFrame(rows, columns=[SERIES, "variant", "mae", "n_targets"])
+    return table.astype({SERIES: "string", "variant": "string", "mae": "float64", "n_targets": "int64"})
+
+
+def forecast_error(values: FloatArray, flags: BoolArray, horizon: int = HORIZON) -> tuple[float, int]:
+    """Mean absolute one-step EMA forecast error on the ``horizon`` points after each flagged point.
+
+    Args:
+        values: The cleaned series.
+        flags: Its anomalies (never targets themselves).
+        horizon: Points after each anomaly that are targets.
+
+    Returns:
+        ``(mae, number of targets)``; NaN and 0 when there is no target.
+
+    """
+    finite = np.isfinite(values)
+    forecast = ema_before(values, finite)
+    targets = _after_flags(flags, horizon) & ~flags & finite & np.isfinite(forecast)
+    if not targets.any():
+        return float("nan"), 0
+    return float(np.mean(np.abs(values[targets] - forecast[targets]))), int(targets.sum())
+
+
+def choose_handlers(scores: pd.DataFrame, preference: Sequence[str] = ("keep",)) -> pd.DataFrame:
+    """Per series, the variant with the lowest error.
+
+    Args:
+        scores: Output of :func:`score_handlers`.
+        preference: Variants that win ties (in this order) and that a series without any measured error
+            gets (the first one; ``keep``: with nothing measured there is nothing to gain by changing data).
+
+    Returns:
+        series_id, variant, mae: one row per series, sorted by series_id.
+
+    """
+    rank = {name: index for index, name in enumerate(preference)}
+    table = scores.assign(_rank=scores["variant"].map(lambda name: rank.get(str(name), len(rank))))
+    measured = table[table["mae"].notna()].sort_values([SERIES, "mae", "_rank", "variant"], kind="stable")
+    best = measured.drop_duplicates(SERIES)[[SERIES, "variant", "mae"]]
+    unmeasured = sorted(set(table[SERIES].astype(str)) - set(best[SERIES].astype(str)))
+    fallback = pd.DataFrame({SERIES: unmeasured, "variant": preference[0], "mae": np.nan})
+    chosen = pd.concat([best, fallback], ignore_index=True).sort_values(SERIES, kind="stable")
+    return chosen.reset_index(drop=True).astype({SERIES: "string", "variant": "string", "mae": "float64"})
+
+
+def pool_handled(handled: Mapping[str, pd.DataFrame], choice: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each series from its chosen variant.
+
+    Args:
+        handled: Variant name to the output of :func:`handle_anomalies`.
+        choice: Output of :func:`choose_handlers`.
+
+    Returns:
+        The chosen rows of every series, sorted by series_id and ts.
+
+    Raises:
+        ValueError: If a chosen variant is absent from ``handled``.
+
+    """
+    parts = []
+    for variant, group in choice.groupby("variant", sort=True):
+        if variant not in handled:
+            raise ValueError(f"chosen variant {variant!r} has no handled frame; have {sorted(handled)}")
+        frame = handled[str(variant)]
+        parts.append(frame[frame[SERIES].astype(str).isin(set(group[SERIES].astype(str)))])
+    pooled = pd.concat(parts, ignore_index=True) if parts else next(iter(handled.values())).iloc[:0]
+    return split_series(pooled).frame
+
+
+def _after_flags(flags: BoolArray, horizon: int) -> BoolArray:
+    """Points within ``horizon`` samples after a flagged point."""
+    counts = np.cumsum(np.concatenate(([0], flags.astype(np.int64))))
+    positions = np.arange(len(flags))
+    # Flags in [t - horizon, t - 1]: difference of prefix counts.
+    return (counts[positions] - counts[np.maximum(positions - horizon, 0)]) > 0

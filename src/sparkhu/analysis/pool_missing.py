@@ -1,0 +1,234 @@
+"""Pool the imputation variants: per series, keep the variant with the lowest *measured* error.
+
+The measurement hides known points and imputes them back. The hidden points come in runs whose
+lengths are drawn from the series' own gap-length distribution (the lengths of its runs of missing
+points, outliers included), so a series with long gaps is judged on long gaps; a series without gaps
+gets runs of 1 to ``fallback_max_run`` points. Runs are laid out one per slot of equal length across
+the series, at a random offset inside the slot, with at least one known point around them; a run that
+would touch a real gap is dropped (it would merge into a longer gap than the one drawn).
+
+Randomness is counter-based (a SplitMix64 hash of the seed, the series id and the slot), so a
+series' hidden points depend only on the seed and that series: the same with any other series beside
+it, in any shard, on any machine.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from sparkhu.analysis._columns import FloatArray, Int64Array, series_column
+from sparkhu.analysis._grid import BoolArray, Grid, sorted_grid
+from sparkhu.analysis.imputation import VARIANTS, fill, impute, missing_mask, period_seconds
+from sparkhu.frame import SERIES, TS, require_columns
+
+#: Tie order of :func:`choose_variants`: the simpler, more local variant wins an exact tie.
+PREFERENCE = ("linear", "seasonal", "spline", "locf", "nocb", "median", "mean", "leave")
+#: The method of a series that could not be scored (too short, or no known points to hide).
+DEFAULT_METHOD = "linear"
+SCORE_COLUMNS = (SERIES, "variant", "mae", "rmse", "n_hidden")
+
+UInt64Array = npt.NDArray[np.uint64]
+
+
+def score_variants(
+    frame: pd.DataFrame,
+    variants: Sequence[str] = VARIANTS,
+    periods: Mapping[str, float | None] | None = None,
+    seed: int = 0,
+    *,
+    hide_fraction: float = 0.1,
+    fallback_max_run: int = 6,
+) -> pd.DataFrame:
+    """Error of every variant on known points hidden like the series' real gaps.
+
+    Args:
+        frame: Long frame on the regular grid (series_id, ts, value[, is_missing, is_outlier]).
+        variants: Variant names to score (see :data:`~sparkhu.analysis.imputation.VARIANTS`).
+        periods: Decided period in seconds per series (for ``seasonal``).
+        seed: Seed of the hidden runs; equal seeds hide the same points.
+        hide_fraction: Share of each series' known points to hide (about; runs touching gaps are dropped).
+        fallback_max_run: Longest run hidden in a series without gaps (lengths 1..this, uniform).
+
+    Returns:
+        series_id, variant, mae, rmse (NaN where nothing was hidden, or the variant leaves NaN) and
+        n_hidden (int64), one row per series and variant, sorted by series_id then ``variants`` order.
+
+    Raises:
+        ValueError: On an unknown variant, a hide_fraction outside (0, 0.5] or fallback_max_run < 1.
+
+    """
+    if not 0 < hide_fraction <= 0.5 or fallback_max_run < 1:
+        raise ValueError("hide_fraction must be in (0, 0.5] and fallback_max_run at least 1")
+    grid = sorted_grid(frame)
+    missing = missing_mask(grid, frame)
+    hidden = hide_runs(grid, missing, seed, hide_fraction, fallback_max_run)
+    per_series = period_seconds(grid, periods or {})
+    parts = [_errors(grid, hidden, fill(grid, missing | hidden, name, per_series), name) for name in variants]
+    if not parts:
+        return pd.DataFrame(columns=list(SCORE_COLUMNS))
+    # Stable sort by series keeps the variants in the given order inside each series.
+    return pd.concat(parts, ignore_index=True).sort_values(SERIES, kind="stable").reset_index(drop=True)
+
+
+def _errors(grid: Grid, hidden: BoolArray, filled: FloatArray, variant: str) -> pd.DataFrame:
+    """MAE, RMSE and count of the hidden points per series for one variant's imputation."""
+    n = len(grid.ids)
+    codes = grid.codes[hidden]
+    error = filled[hidden] - grid.values[hidden]
+    count = np.bincount(codes, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mae = np.bincount(codes, np.abs(error), n) / count
+        rmse = np.sqrt(np.bincount(codes, error**2, n) / count)
+    return pd.DataFrame(
+        {
+            SERIES: series_column(grid.ids),
+            "variant": pd.Series([variant] * n, dtype="string"),
+            "mae": mae,
+            "rmse": rmse,
+            "n_hidden": count.astype(np.int64),
+        }
+    )
+
+
+def hide_runs(grid: Grid, missing: BoolArray, seed: int, hide_fraction: float, fallback_max_run: int) -> BoolArray:
+    """Mask of the known rows to hide (see the module docstring for the layout)."""
+    lengths, offsets, counts = _gap_lengths(grid, missing)
+    mean_length = np.where(counts > 0, _mean_per_series(grid, lengths, offsets, counts), (fallback_max_run + 1) / 2)
+    known = grid.sizes - np.bincount(grid.codes[missing], minlength=len(grid.ids))
+    slots = np.floor(hide_fraction * known / mean_length).astype(np.int64)
+    slot_size = np.where(slots > 0, grid.sizes // np.maximum(slots, 1), 0)
+    owner = np.repeat(np.arange(len(grid.ids)), slots)
+    slot = np.arange(len(owner)) - np.repeat(np.cumsum(slots) - slots, slots)
+    keys = _series_keys(grid.ids, seed)[owner]
+    draw = _uniform(keys, slot, 0)
+    pick = offsets[owner] + np.floor(draw * counts[owner]).astype(np.int64)
+    fallback = 1 + np.floor(draw * fallback_max_run).astype(np.int64)
+    drawn = lengths[np.minimum(pick, len(lengths) - 1)] if len(lengths) else fallback
+    length = np.where(counts[owner] > 0, drawn, fallback)
+    # Room for the run with a known point on each side inside its slot.
+    length = np.minimum(length, slot_size[owner] - 2)
+    room = slot_size[owner] - length - 1
+    start = grid.starts[owner] + slot * slot_size[owner] + 1 + np.floor(_uniform(keys, slot, 1) * room).astype(np.int64)
+    usable = (length >= 1) & _clear_of_gaps(missing, start, length)
+    return _expand(len(missing), start[usable], length[usable])
+
+
+def _gap_lengths(grid: Grid, missing: BoolArray) -> tuple[Int64Array, Int64Array, Int64Array]:
+    """Lengths of every run of missing rows, grouped by series: (lengths, first index, count) per series."""
+    if not len(missing):
+        empty = np.zeros(len(grid.ids), dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), empty, empty
+    new_series = np.zeros(len(missing), dtype=bool)
+    new_series[grid.starts[grid.sizes > 0]] = True
+    previous = np.concatenate(([False], missing[:-1])) & ~new_series
+    run_start = np.flatnonzero(missing & ~previous)
+    run_id = np.cumsum(missing & ~previous) - 1
+    lengths = np.bincount(run_id[missing], minlength=len(run_start)).astype(np.int64)
+    counts = np.bincount(grid.codes[run_start], minlength=len(grid.ids)).astype(np.int64)
+    return lengths, (np.cumsum(counts) - counts).astype(np.int64), counts
+
+
+def _mean_per_series(grid: Grid, lengths: Int64Array, offsets: Int64Array, counts: Int64Array) -> FloatArray:
+    """Mean gap length per series (NaN where it has no gaps)."""
+    owner = np.repeat(np.arange(len(grid.ids)), counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.bincount(owner, lengths.astype(np.float64), len(grid.ids)) / counts
+
+
+def _clear_of_gaps(missing: BoolArray, start: Int64Array, length: Int64Array) -> BoolArray:
+    """Runs whose rows and the row on each side are all known."""
+    cumulative = np.concatenate(([0], np.cumsum(missing)))
+    return np.asarray(cumulative[start + length + 1] - cumulative[start - 1] == 0, dtype=bool)
+
+
+def _expand(size: int, start: Int64Array, length: Int64Array) -> BoolArray:
+    """A mask with ``length`` rows set from each ``start``."""
+    delta = np.zeros(size + 1, dtype=np.int64)
+    np.add.at(delta, start, 1)
+    np.add.at(delta, start + length, -1)
+    return np.asarray(np.cumsum(delta[:-1]) > 0, dtype=bool)
+
+
+def _series_keys(ids: pd.Index, seed: int) -> UInt64Array:
+    """A stable 64-bit key per series id and seed (crc32 is the same in every process, unlike hash())."""
+    crc = np.array([zlib.crc32(str(series_id).encode()) for series_id in ids], dtype=np.uint64)
+    return _splitmix(crc ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF))
+
+
+def _uniform(keys: UInt64Array, counter: Int64Array, stream: int) -> FloatArray:
+    """Uniform numbers in [0, 1) from (key, counter, stream): counter-based, order-independent."""
+    mixed = _splitmix(keys ^ _splitmix(counter.astype(np.uint64) * np.uint64(2) + np.uint64(stream)))
+    return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def _splitmix(x: UInt64Array) -> UInt64Array:
+    """SplitMix64 finalizer (wrapping uint64 arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
+
+
+def choose_variants(scores: pd.DataFrame) -> pd.DataFrame:
+    """The variant with the lowest MAE per series.
+
+    Exact ties go to the variant earlier in :data:`PREFERENCE`; a series without any finite MAE
+    gets :data:`DEFAULT_METHOD`.
+
+    Args:
+        scores: As returned by :func:`score_variants`.
+
+    Returns:
+        series_id, method (string), sorted by series_id.
+
+    """
+    require_columns(scores, [SERIES, "variant", "mae"])
+    rank = scores["variant"].map({name: index for index, name in enumerate(PREFERENCE)}).fillna(len(PREFERENCE))
+    ordered = scores.assign(_rank=rank.to_numpy()).sort_values([SERIES, "mae", "_rank"], na_position="last")
+    best = ordered.drop_duplicates(SERIES, keep="first")
+    method = best["variant"].where(best["mae"].notna(), DEFAULT_METHOD)
+    return pd.DataFrame(
+        {SERIES: series_column(best[SERIES].to_numpy()), "method": pd.Series(method.to_numpy(), dtype="string")}
+    )
+
+
+def pool(imputed_variants: pd.DataFrame, choice: pd.DataFrame) -> pd.DataFrame:
+    """The chosen variant's rows of every series.
+
+    Args:
+        imputed_variants: Rows of :func:`~sparkhu.analysis.imputation.impute` for several variants
+            (series_id, ts, value, variant, ...).
+        choice: series_id, method (as from :func:`choose_variants`); a series without a row gets
+            :data:`DEFAULT_METHOD`.
+
+    Returns:
+        The chosen rows without ``variant``, plus ``method`` (string), sorted by series_id and ts.
+
+    Raises:
+        ValueError: If a series' chosen method is not among its variants.
+
+    """
+    require_columns(imputed_variants, [SERIES, TS, "variant"])
+    chosen = dict(zip(choice[SERIES].astype(str), choice["method"].astype(str), strict=True))
+    keys = imputed_variants[SERIES].astype(str)
+    wanted = keys.map(chosen).fillna(DEFAULT_METHOD)
+    rows = imputed_variants[(imputed_variants["variant"].astype(str) == wanted).to_numpy()]
+    absent = set(keys.unique()) - set(rows[SERIES].astype(str).unique())
+    if absent:
+        raise ValueError(f"the chosen method of series {sorted(absent)[:5]} is not among their imputed variants")
+    out = rows.drop(columns="variant").rename_axis(None)
+    out["method"] = pd.Series(rows["variant"].to_numpy(), index=rows.index, dtype="string")
+    return out.sort_values([SERIES, TS], kind="stable").reset_index(drop=True)
+
+
+def pooled(frame: pd.DataFrame, periods: Mapping[str, float | None], seed: int = 0) -> pd.DataFrame:
+    """Score every variant, choose per series and impute with the choices: the three steps in one call."""
+    choice = choose_variants(score_variants(frame, VARIANTS, periods, seed))
+    chosen = [impute(frame, name, periods) for name in sorted(set(choice["method"].astype(str)))]
+    return pool(pd.concat(chosen, ignore_index=True), choice)

@@ -1,0 +1,145 @@
+"""CLI command ``sparkhu detect``: the whole pipeline on one or a few files, one flagged row per input row.
+
+It runs the very same commands a user would (``ingest``, ``run``) against a temporary home (or
+``--home``), so the flags come from the same tasks and WorkflowTemplate as the daily pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+
+from sparkhu.cli.errors import fail
+from sparkhu.config import get_settings
+from sparkhu.storage.lake import Lake, Slice
+
+console = Console(stderr=True)
+# Variables that would send a detect run to the user's own lake or database instead of its home.
+HOME_BOUND = ("SPARKHU_LAKE_URI", "SPARKHU_DATABASE_URL", "SPARKHU_LOGS_DIR")
+
+
+def series_ids(files: list[Path]) -> dict[Path, str]:
+    """A unique series id per file: its stem, or parent_stem when two files share a stem."""
+    stems = [path.stem for path in files]
+    return {path: path.stem if stems.count(path.stem) == 1 else f"{path.parent.name}_{path.stem}" for path in files}
+
+
+def flags_per_row(lake: Lake, series_id: str) -> pd.DataFrame:
+    """One row per ingested input row of ``series_id`` with the pipeline's flags, in input order.
+
+    Flags of points the pipeline inserted (missing grid points) move to the nearest input row, so that
+    an alarm raised inside a gap is still reported on the data the user has.
+    """
+    where = Slice(series=(series_id,))
+    raw = lake.read("raw", where).sort_values("line", kind="stable", ignore_index=True)
+    scored = lake.read("anomalies", where).sort_values("ts", ignore_index=True)
+    rows = raw[["ts", "value"]].merge(scored[["ts", "is_outlier", "anomaly_score"]], on="ts", how="left")
+    rows["is_outlier"] = rows["is_outlier"].fillna(False).astype(bool)
+    rows["is_anomaly"] = nearest_rows(raw["ts"], scored.loc[scored["is_anomaly"], "ts"])
+    return rows
+
+
+def nearest_rows(rows: pd.Series, alarms: pd.Series) -> np.ndarray:
+    """Boolean per row: whether an alarm timestamp is nearest to it (ties go to the earlier row)."""
+    flags = np.zeros(len(rows), dtype=bool)
+    if rows.empty or alarms.empty:
+        return flags
+    order = np.argsort(rows.to_numpy(), kind="stable")
+    stamps = rows.to_numpy()[order]
+    at = np.clip(np.searchsorted(stamps, alarms.to_numpy()), 1, len(stamps) - 1) if len(stamps) > 1 else None
+    if at is None:
+        flags[:] = True
+        return flags
+    left, right = stamps[at - 1], stamps[at]
+    chosen = np.where(alarms.to_numpy() - left <= right - alarms.to_numpy(), at - 1, at)
+    flags[order[chosen]] = True
+    return flags
+
+
+def write_flags(rows: pd.DataFrame, out: Path) -> None:
+    """Write the contract's columns: timestamp (UTC), value, is_outlier, is_anomaly, anomaly_score."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame({
+        "timestamp": rows["ts"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "value": rows["value"], "is_outlier": rows["is_outlier"], "is_anomaly": rows["is_anomaly"],
+        "anomaly_score": rows["anomaly_score"].round(4),
+    })
+    table.to_csv(out, index=False)
+
+
+def detect(
+    files: Annotated[list[Path], typer.Argument(help="CSV (or Parquet/JSONL) files, one series each.")],
+    time_column: Annotated[str, typer.Option(help="Column with the timestamps.")] = "timestamp",
+    value_column: Annotated[str, typer.Option(help="Column with the values.")] = "value",
+    out: Annotated[Path | None, typer.Option(help="Output CSV (one input file).")] = None,
+    out_dir: Annotated[Path | None, typer.Option(help="Output folder: <parent>/<file>.csv per input.")] = None,
+    home: Annotated[Path | None, typer.Option(help="Keep the lake here instead of a temporary folder.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Workflow parameter name=value.")] = None,
+) -> None:
+    """Flag outliers and anomalies in files with the full pipeline; one output row per input row."""
+    missing = [path for path in files if not path.is_file()]
+    if missing:
+        fail(f"no such file: {', '.join(map(str, missing))}")
+    if (out is None) == (out_dir is None) or (out is not None and len(files) > 1):
+        fail("give --out FILE.csv for one input file, or --out-dir DIR for several")
+    with tempfile.TemporaryDirectory(prefix="sparkhu-detect-") as scratch:
+        run_in_home(home or Path(scratch), files, time_column, value_column, out, out_dir, param or [])
+
+
+def run_in_home(home: Path, files: list[Path], time_column: str, value_column: str, out: Path | None,
+                out_dir: Path | None, params: list[str]) -> None:
+    """Ingest, run and export with ``SPARKHU_HOME`` pointing at ``home`` for the duration."""
+    from sparkhu.cli.main import invoke  # the same commands a user types
+
+    ids = series_ids(files)
+    with _home(home):
+        for path, series_id in ids.items():
+            _check(invoke(["ingest", str(path), "--series-id", series_id, "--time-column", time_column,
+                           "--value-column", value_column]), "ingest")
+        _check(invoke(["run", *[arg for p in params for arg in ("-p", p)]]), "run")
+        lake = Lake(get_settings().lake)
+        for path, series_id in ids.items():
+            target = out or Path(out_dir or ".") / path.parent.name / f"{path.stem}.csv"
+            rows = flags_per_row(lake, series_id)
+            write_flags(rows, target)
+            console.print(f"{path}: {len(rows):,} rows, {int(rows['is_anomaly'].sum())} anomalies, "
+                          f"{int(rows['is_outlier'].sum())} outliers -> {target}")
+
+
+@contextmanager
+def _home(folder: Path) -> Iterator[None]:
+    """Point ``SPARKHU_HOME`` (and nothing else) at ``folder`` for the duration, then restore."""
+    saved = {name: os.environ.get(name) for name in ("SPARKHU_HOME", *HOME_BOUND)}
+    os.environ["SPARKHU_HOME"] = str(folder)
+    for name in HOME_BOUND:
+        os.environ.pop(name, None)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
+def _check(code: int, step: str) -> None:
+    """Stop with the step's exit code when it failed."""
+    if code != 0:
+        fail(f"`sparkhu {step}` failed with exit code {code}", code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``detect`` to ``app``."""
+    app.command("detect")(detect)

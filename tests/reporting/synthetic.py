@@ -1,0 +1,123 @@
+"""A small synthetic lake with every table a report draws on, written with Lake.replace."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sparkhu.analysis.describe import describe
+from sparkhu.storage.lake import Lake, Slice
+
+START = pd.Timestamp("2024-03-01", tz="UTC")
+END = pd.Timestamp("2024-03-03", tz="UTC")
+RUN_ID = "3f2a9c1e-0000-4000-8000-000000000001"
+OLD_RUN_ID = "0b7d5e21-0000-4000-8000-000000000002"
+SERIES = ("plant.flow", "plant.temperature")
+GAP = slice(600, 630)  # a 30-minute outage (unmarked missing)
+SPIKES = (200, 1500, 2500)  # planted spikes: outliers; the first two are also anomalies
+ANOMALY_SCORES = (9.5, 7.25)
+VARIANT_MAE = {"linear": 0.11, "locf": 0.42, "spline": 0.13, "seasonal": 0.2}
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the synthetic lake holds, for known-answer assertions."""
+
+    points_per_series: int
+    n_missing: int
+    n_outliers: int
+    n_anomalies: int
+
+
+def grid(series_id: str, offset: float) -> pd.DataFrame:
+    ts = pd.date_range(START, END, freq="1min", inclusive="left")
+    minutes = np.arange(len(ts))
+    trend = offset + minutes / 1000.0
+    seasonal = 3.0 * np.sin(2 * np.pi * minutes / 1440)
+    residual = np.random.default_rng(len(series_id)).normal(0, 0.1, len(ts))
+    residual[list(SPIKES)] += 12.0
+    frame = pd.DataFrame({"series_id": series_id, "ts": ts, "value": trend + seasonal + residual,
+                          "trend": trend, "seasonal": seasonal, "residual": residual})
+    frame["is_missing"] = False
+    frame.loc[frame.index[GAP], "is_missing"] = True
+    frame.loc[frame["is_missing"], "value"] = np.nan
+    return frame
+
+
+def point_tables(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    series_id = frame["series_id"].iloc[0]
+    base = frame[["series_id", "ts", "value"]]
+    spikes = frame.index.isin(SPIKES)
+    anomalous = frame.index.isin(SPIKES[:2])
+    scores = np.zeros(len(frame))
+    scores[list(SPIKES[:2])] = ANOMALY_SCORES
+    filled = frame["value"].interpolate()
+    return {
+        "deduplicated": base[~frame["is_missing"]].assign(n_raw=1, conflict=False),
+        "missing_marked": base.assign(is_missing=frame["is_missing"],
+                                      missing_kind=frame["is_missing"].map({True: "unmarked", False: None})),
+        "outliers": base.assign(is_missing=frame["is_missing"], is_outlier=spikes, lower_fence=-6.0, upper_fence=9.0),
+        "imputed_variants": pd.concat([base.assign(value=filled, variant=v, is_missing=frame["is_missing"])
+                                       for v in VARIANT_MAE]),
+        "imputed": base.assign(value=filled, is_missing=frame["is_missing"], is_outlier=spikes, method="linear"),
+        "decomposed": base.assign(value=filled, trend=frame["trend"], seasonal=frame["seasonal"],
+                                  residual=filled - frame["trend"] - frame["seasonal"], seasonal_periods="1440"),
+        "anomalies": base.assign(value=filled, is_outlier=spikes, is_anomaly=anomalous, anomaly_score=scores,
+                                 expected=frame["trend"] + frame["seasonal"]),
+        "cleaned": base.assign(value=frame["trend"] + frame["seasonal"], method=f"expected-{series_id[-4:]}"),
+    }
+
+
+def series_rows(series_id: str) -> dict[str, pd.DataFrame]:
+    interval = {"series_id": [series_id], "interval_start": [START], "interval_end": [END]}
+    return {
+        "regularity": pd.DataFrame({**interval, "period_seconds": [60.0], "is_regular": [True], "confidence": [0.98],
+                                    "decided_by": ["estimate"], "declared_period_seconds": [None],
+                                    "contradicts_declared": [False], "n_estimates": [2]}),
+        "scalers": pd.DataFrame({**interval, "method": ["z-score"], "center": [10.5], "scale": [2.25],
+                                 "train_start": [START], "train_end": [START + pd.Timedelta(days=1)],
+                                 "n_train": [1440]}),
+        "windows": pd.DataFrame({"series_id": series_id, "ts": START + pd.to_timedelta(np.arange(5) * 60, "s"),
+                                 "input_length": 24, "output_length": 1, "inputs": [[0.0] * 24] * 5,
+                                 "outputs": [[0.0]] * 5, "has_missing": [False, False, True, False, False],
+                                 "method": "z-score"}),
+    }
+
+
+def report_rows() -> pd.DataFrame:
+    pool_metrics = {f"mae.{v}": e for v, e in VARIANT_MAE.items()}
+    pool_metrics |= {f"mae.plant.temperature.{v}": e * 2 for v, e in VARIANT_MAE.items()}
+    rows = [
+        ("describe", RUN_ID, 0, {"rows_in": 5700, "rows_out": 2}, {}, 0.25),
+        ("detect-missing", RUN_ID, 1, {"rows_in": 5700, "rows_out": 5760, "unmarked": 60}, {}, 0.5),
+        ("pool-missing", RUN_ID, 2, {"rows_in": 23040, "rows_out": 5760, "chosen.linear": 2}, pool_metrics, 1.5),
+        ("describe", OLD_RUN_ID, -5, {"rows_in": 10, "rows_out": 1}, {}, 9.0),
+    ]
+    return pd.DataFrame([
+        {"task": task, "interval_start": START, "interval_end": END, "shard": "0/1", "run_id": run,
+         "status": "succeeded", "n_series": 2, "parameters": "{}", "counts": json.dumps(counts),
+         "metrics": json.dumps(metrics),
+         "started_at": pd.Timestamp("2024-03-04 06:00", tz="UTC") + pd.Timedelta(minutes=minute), "duration_s": dur}
+        for task, run, minute, counts, metrics, dur in rows
+    ])
+
+
+def populate(lake: Lake, tables: tuple[str, ...] | None = None) -> Truth:
+    """Write the synthetic tables (only ``tables`` when given) and return the planted truth."""
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for index, series_id in enumerate(SERIES):
+        frame = grid(series_id, 10.0 * (index + 1))
+        for name, rows in (point_tables(frame) | series_rows(series_id)).items():
+            frames.setdefault(name, []).append(rows)
+        validated = frame.loc[~frame["is_missing"], ["series_id", "ts", "value"]]
+        stats = describe(validated).assign(interval_start=START, interval_end=END)
+        frames.setdefault("stats", []).append(stats)
+    frames["reports"] = [report_rows()]
+    for name, parts in frames.items():
+        if tables is None or name in tables:
+            lake.replace(name, pd.concat(parts, ignore_index=True), Slice(START, END) if name != "reports" else Slice())
+    n = len(grid(SERIES[0], 0.0))
+    return Truth(points_per_series=n, n_missing=GAP.stop - GAP.start, n_outliers=len(SPIKES), n_anomalies=2)
