@@ -131,3 +131,13 @@ def test_empty_series_selection_reads_nothing(tmp_path: Path) -> None:
     lake = Lake(str(tmp_path))
     lake.replace("validated", points(["a"], T0, 10), day(T0))
     assert lake.read("validated", Slice(series=())).empty
+
+
+def test_among_keeps_rows_with_one_of_the_values(tmp_path: Path) -> None:
+    lake = Lake(str(tmp_path))
+    frame = pd.concat([points(["a"], T0, 10).assign(variant=v) for v in ("locf", "linear", "leave")])
+    lake.replace("imputed_variants", frame.assign(is_missing=False), day(T0))
+    got = lake.read("imputed_variants", Slice(among={"variant": ("linear", "leave")}))
+    assert sorted(got.variant.unique()) == ["leave", "linear"] and len(got) == 20
+    lake.replace("imputed_variants", frame.iloc[:0].assign(is_missing=False), Slice(among={"variant": ("locf",)}))
+    assert lake.count("imputed_variants") == 20

@@ -15,10 +15,8 @@ from sparkhu.cli.tables import lake_from_settings
 from sparkhu.cli.workflow import execute, parse_parameters
 from sparkhu.config import get_settings
 from sparkhu.demo.generate import DemoFiles, write_demo
-from sparkhu.reporting import ReportRequest, write_report
 from sparkhu.storage.lake import Lake
 from sparkhu.storage.tables import TABLES
-from sparkhu.workflows.render import rendered_manifests
 
 console = Console()
 DAILY_TEMPLATE = "workflowtemplate-sparkhu-daily-univariate.yaml"
@@ -26,6 +24,8 @@ DAILY_TEMPLATE = "workflowtemplate-sparkhu-daily-univariate.yaml"
 
 def daily_template() -> dict[str, Any]:
     """The daily WorkflowTemplate, rendered from the same hera definition as ``manifests/``."""
+    from sparkhu.workflows.render import rendered_manifests  # hera is only needed here
+
     document: dict[str, Any] = yaml.safe_load(rendered_manifests()[DAILY_TEMPLATE])
     return document
 
@@ -70,6 +70,8 @@ def demo(
         code = invoke(argv)
         if code != 0:
             fail(f"`sparkhu {' '.join(argv)}` exited with {code}", code)
+    from sparkhu.reporting import ReportRequest, write_report  # matplotlib only for the demo's report
+
     lake = lake_from_settings()
     print_summary(lake)
     written = write_report(lake, ReportRequest(), get_settings().home / "report.html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,6 @@ from rich.console import Console
 
 from sparkhu.cli.errors import fail
 from sparkhu.cli.tables import lake_from_settings
-from sparkhu.reporting import DEFAULT_SERIES_LIMIT, ReportRequest, ReportScopeError, write_report
 from sparkhu.tasks.interval import parse_instant
 from sparkhu.tasks.params import TaskInputError
 
@@ -23,15 +23,20 @@ def report(
     series: Annotated[list[str] | None, typer.Option("--series", help="Series to plot (repeat).")] = None,
     start: Annotated[str | None, typer.Option(help="Interval start, ISO-8601. Default: the run's.")] = None,
     end: Annotated[str | None, typer.Option(help="Interval end (exclusive), ISO-8601. Default: the run's.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="Series plotted without --series.")] = DEFAULT_SERIES_LIMIT,
+    limit: Annotated[int | None, typer.Option(min=1, help="Series plotted without --series (default 12).")] = None,
 ) -> None:
     """Write an HTML report of a run: task summary, statistics and per-series plots (opens offline)."""
+    # Imported here: matplotlib costs half a second that no other command should pay.
+    from sparkhu.reporting import ReportRequest, ReportScopeError, write_report
+
     if out.suffix.lower() not in (".html", ".htm"):
         fail(f"--out must be an .html file, got {out.name!r}")
     try:
-        request = ReportRequest(run_id=run, series=tuple(series or ()), limit=limit,
+        request = ReportRequest(run_id=run, series=tuple(series or ()),
                                 start=parse_instant(start, "start") if start else None,
                                 end=parse_instant(end, "end") if end else None)
+        if limit is not None:
+            request = dataclasses.replace(request, limit=limit)
         written = write_report(lake_from_settings(), request, out)
     except (TaskInputError, ReportScopeError) as error:
         fail(str(error))

@@ -195,6 +195,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "reports",
             _schema(("task", pa.string(), False), *_INTERVAL, ("shard", pa.string(), False),
+                    ("variant", pa.string()),
                     ("run_id", pa.string()), ("status", pa.string()), ("n_series", pa.int64()),
                     ("parameters", pa.string()), ("counts", pa.string()), ("metrics", pa.string()),
                     ("started_at", TS_TYPE), ("duration_s", pa.float64())),

@@ -45,9 +45,19 @@ class TaskContext:
         return Slice(start=self.interval.start if start is None else start,
                      end=self.interval.end if end is None else end, series=self.series, equals=equals)
 
-    def read(self, table: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
-        """Rows of ``table`` for the run's series in ``[start, end)`` (default: the run's interval)."""
-        return self.lake.read(table, self.slice(start, end))
+    def read(self, table: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+             among: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+        """Rows of ``table`` for the run's series in ``[start, end)`` (default: the run's interval).
+
+        ``among`` further keeps rows whose column holds one of the given values (pushed into the scan).
+        """
+        where = self.slice(start, end)
+        return self.lake.read(table, Slice(where.start, where.end, where.series, among=among or {}))
+
+    def read_column_values(self, table: str, column: str) -> set[str]:
+        """Distinct values of one column of ``table`` in the run's slice."""
+        values = self.lake.read(table, self.slice(), columns=[column])[column]
+        return {str(value) for value in values.unique()}
 
     def write(self, table: str, frame: pd.DataFrame, **equals: str | int) -> int:
         """Replace the run's slice of ``table`` with ``frame``; return the new table version."""

@@ -29,10 +29,13 @@ class LocalEngine:
 
     Args:
         workers: Processes to use (the machine's cores by default).
-        min_rows_parallel: Below this many rows the pool's start-up costs more than it saves.
+        min_rows_parallel: Below this many rows the pool's start-up and the pickling of the parts cost
+            more than they save. The analysis functions are vectorised over all series, so that is a
+            lot of rows: measured on `deduplicate` with 1 M rows over 100 series, in-process 2.1 s
+            against 5.7 s through a 2-process pool. Workflows get their parallelism from shards instead.
     """
 
-    def __init__(self, workers: int, min_rows_parallel: int = 400_000) -> None:
+    def __init__(self, workers: int, min_rows_parallel: int = 20_000_000) -> None:
         self.workers = max(1, workers)
         self.min_rows_parallel = min_rows_parallel
 

@@ -13,9 +13,14 @@ from sparkhu.tasks.params import Param, TaskInputError
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
 
-def shard_labels(n_series: int, series_per_shard: int, max_shards: int) -> list[str]:
-    """``["0/N", ..., "N-1/N"]`` with N = ceil(series / per shard), between 1 and ``max_shards``."""
-    count = min(max_shards, max(1, math.ceil(n_series / series_per_shard)))
+def shard_labels(n_series: int, series_per_shard: int, max_shards: int, min_shards: int = 1) -> list[str]:
+    """Shard labels ``["0/N", ..., "N-1/N"]``.
+
+    N is ceil(series / per shard), raised to ``min_shards`` (but never above the number of series) and
+    capped at ``max_shards``.
+    """
+    wanted = max(math.ceil(n_series / series_per_shard), min(min_shards, n_series), 1)
+    count = min(max_shards, wanted)
     return [f"{index}/{count}" for index in range(count)]
 
 
@@ -42,7 +47,8 @@ def run(ctx: TaskContext) -> TaskOutcome:
     missing = variant_list(ctx.params["missing_variants"], VARIANTS, "missing_variants")
     anomaly = variant_list(ctx.params["anomaly_variants"], tuple(HANDLERS), "anomaly_variants")
     n_series = len(ctx.features())
-    labels = shard_labels(n_series, ctx.params["series_per_shard"], ctx.params["max_shards"])
+    labels = shard_labels(n_series, ctx.params["series_per_shard"], ctx.params["max_shards"],
+                          ctx.params["min_shards"])
     outputs = {"shards": json.dumps(labels), "missing_fanout": fanout(missing, labels),
                "anomaly_fanout": fanout(anomaly, labels)}
     return TaskOutcome(n_series=n_series, counts={"shards": len(labels)}, outputs=outputs)
@@ -56,6 +62,9 @@ SPEC = register(TaskSpec(
     params=(
         Param("series_per_shard", int, 250, "Series per shard", minimum=1),
         Param("max_shards", int, 8, "Upper bound on parallel shards", minimum=1, maximum=1024),
+        # Two shards keep both cores of a small machine busy even for a handful of series.
+        Param("min_shards", int, 2, "Lower bound on shards (when there are that many series)", minimum=1,
+              maximum=1024),
         Param("missing_variants", str, ",".join(VARIANTS), "handle-missing variants to run (comma list)"),
         Param("anomaly_variants", str, "keep,replace_expected,ema,clip",
               "handle-anomalies variants to run (comma list)"),

@@ -21,11 +21,12 @@ def variant_metrics(scores: pd.DataFrame, choice: pd.DataFrame) -> tuple[dict[st
 
 def run(ctx: TaskContext) -> TaskOutcome:
     """Hide known points like the real gaps, score every imputed variant, pool the best per series."""
-    variants = ctx.read("imputed_variants")
-    present = tuple(sorted(variants["variant"].unique()))
+    present = tuple(sorted(ctx.read_column_values("imputed_variants", "variant")))
     frame = ctx.read("outliers", start=ctx.days_before_start(ctx.params["context_days"]))
     scores = score_variants(frame, present, ctx.periods(), seed=ctx.params["seed"])
     choice = choose_variants(scores)
+    # Only the chosen variants' rows are read: usually a few of the eight.
+    variants = ctx.read("imputed_variants", among={"variant": tuple(sorted(set(choice["method"])))})
     imputed = pool(variants, choice) if len(variants) else variants.assign(method=pd.Series(dtype="string"))
     ctx.write("imputed", imputed)
     metrics, counts = variant_metrics(scores, choice)

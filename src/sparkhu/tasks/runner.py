@@ -79,11 +79,13 @@ def run_task(request: TaskRequest, settings: Settings) -> TaskResult:
 
 
 def write_report(lake: Lake, result: TaskResult, started: datetime, run_id: str | None) -> None:
-    """Replace this (task, interval, shard)'s row of the ``reports`` table."""
+    """Replace this (task, interval, shard, variant)'s row of the ``reports`` table."""
     outcome = result.outcome
+    # A fan-out runs one task per variant for the same interval and shard: each keeps its own row.
+    variant = str(result.params.get("variant", ""))
     row = {
         "task": result.spec.name, "interval_start": result.interval.start,
-        "interval_end": result.interval.end, "shard": str(result.shard), "run_id": run_id,
+        "interval_end": result.interval.end, "shard": str(result.shard), "variant": variant, "run_id": run_id,
         "status": "succeeded", "n_series": outcome.n_series,
         "parameters": json.dumps(result.params, sort_keys=True, default=str),
         "counts": json.dumps({"rows_in": outcome.rows_in, "rows_out": outcome.rows_out, **outcome.counts},
@@ -92,7 +94,7 @@ def write_report(lake: Lake, result: TaskResult, started: datetime, run_id: str 
         "started_at": pd.Timestamp(started), "duration_s": result.duration_s,
     }
     where = Slice(start=result.interval.start, end=result.interval.end,
-                  equals={"task": result.spec.name, "shard": str(result.shard)})
+                  equals={"task": result.spec.name, "shard": str(result.shard), "variant": variant})
     lake.replace("reports", pd.DataFrame([row]), where)
 
 
