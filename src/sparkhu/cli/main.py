@@ -32,7 +32,7 @@ for module in (features, ingest, detect, task, workflow, runs, tables, pipeline,
 
 @app.command("config")
 def show_config() -> None:
-    """Print the effective configuration (environment variables ``SPARKHU_*``)."""
+    """Print the effective configuration (environment variables SPARKHU_*)."""
     table = Table("setting", "value", "environment variable", title="Sparkhu configuration")
     for key, value in get_settings().effective().items():
         table.add_row(key, value, f"SPARKHU_{key.upper()}")
