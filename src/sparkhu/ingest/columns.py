@@ -70,7 +70,7 @@ def as_text(table: pa.Table, names: Sequence[str]) -> pa.Table:
             continue
         try:
             column = column.cast(pa.string())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        except pa.ArrowException:  # invalid text or a cast Arrow does not offer: take the slower path
             raise FileLevelError(f"column {name!r} holds {column.type} values, not text") from None
         table = table.set_column(table.column_names.index(name), name, column)
     return table

@@ -106,7 +106,7 @@ def _cell_texts(table: pa.Table, points: Points, rows: np.ndarray) -> np.ndarray
 def _as_strings(cells: pa.ChunkedArray) -> list[str | None]:
     try:
         return list(cells.cast(pa.string()).to_pylist())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except pa.ArrowException:  # invalid text or a cast Arrow does not offer: take the slower path
         return [None if v is None else str(v) for v in cells.to_pylist()]
 
 

@@ -49,7 +49,7 @@ def _from_text(column: pa.ChunkedArray) -> ParsedValues:
     try:
         numbers = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
         return ParsedValues(numbers, np.zeros(len(column), dtype=bool))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except pa.ArrowException:  # invalid text or a cast Arrow does not offer: take the slower path
         pass
     texts = column.to_pandas()
     numbers = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=np.float64)
