@@ -127,19 +127,8 @@ def plan(
     """Show what a sync would change. Exit 0: in sync; 1: changes pending; 2: error."""
     try:
         with tempfile.TemporaryDirectory(prefix="sparkhu-plan-") as scratch:
-            config = _config(
-                repo,
-                branch,
-                path,
-                namespace,
-                allowed_namespace,
-                kind,
-                mode,
-                no_prune,
-                schema,
-                kustomize,
-                workdir or Path(scratch),
-            )
+            options = (repo, branch, path, namespace, allowed_namespace, kind, mode, no_prune, schema, kustomize)
+            config = _config(*options, workdir or Path(scratch))
             result = _controller(config, kubeconfig, context).plan()
     except SyncFailure as failure:
         typer.echo(f"error at {failure.stage}:", err=True)
@@ -172,19 +161,8 @@ def sync(
     """Sync once and print the per-object results. Exit 0: synced; 2: failed or blocked."""
     try:
         with tempfile.TemporaryDirectory(prefix="sparkhu-sync-") as scratch:
-            config = _config(
-                repo,
-                branch,
-                path,
-                namespace,
-                allowed_namespace,
-                kind,
-                mode,
-                no_prune,
-                schema,
-                kustomize,
-                workdir or Path(scratch),
-            )
+            options = (repo, branch, path, namespace, allowed_namespace, kind, mode, no_prune, schema, kustomize)
+            config = _config(*options, workdir or Path(scratch))
             report = _controller(config, kubeconfig, context).sync_once()
     except Exception as error:
         typer.echo(f"error: {error}", err=True)
