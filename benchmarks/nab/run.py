@@ -24,7 +24,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.nab.scorer import Score, score
-from sparkhu.analysis.anomalies import detect_anomalies
+from sparkhu.analysis.anomalies import alarms_on_rows, detect_anomalies
 from sparkhu.analysis.decompose import decompose, fill_linear
 from sparkhu.analysis.missing import mark_missing
 from sparkhu.analysis.regularity import estimate_period
@@ -49,20 +49,7 @@ def residual_flags(frame: pd.DataFrame) -> np.ndarray:
     grid = mark_missing(frame, {key: period}, start=frame["ts"].min(), end=end)
     grid["value"] = fill_linear(grid["value"].to_numpy())
     detected = detect_anomalies(decompose(grid, {key: period}))
-    return on_rows(frame["ts"], detected.loc[detected["is_anomaly"], "ts"])
-
-
-def on_rows(rows: pd.Series, alarms: pd.Series) -> np.ndarray:
-    """Flags on ``rows`` (sorted) for alarm timestamps, each moved to its nearest row."""
-    stamps = rows.to_numpy()
-    flags = np.zeros(len(stamps), dtype=bool)
-    if len(alarms) and len(stamps):
-        at = alarms.to_numpy()
-        right = np.clip(np.searchsorted(stamps, at), 0, len(stamps) - 1)
-        left = np.clip(right - 1, 0, len(stamps) - 1)
-        nearer_left = np.abs(stamps[left] - at) < np.abs(stamps[right] - at)
-        flags[np.where(nearer_left, left, right)] = True
-    return flags
+    return alarms_on_rows(frame["ts"], detected.loc[detected["is_anomaly"], "ts"])
 
 
 def max_deviation_flags(frame: pd.DataFrame) -> np.ndarray:

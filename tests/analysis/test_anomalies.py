@@ -70,3 +70,13 @@ def test_parameters_are_checked() -> None:
         detect_anomalies(frame, threshold=0)
     with pytest.raises(ValueError, match="residual"):
         detect_anomalies(frame.drop(columns="residual"))
+
+
+def test_alarms_move_to_the_nearest_observed_row() -> None:
+    from sparkhu.analysis.anomalies import alarms_on_rows
+
+    rows = pd.Series(pd.to_datetime(["2024-01-01 00:20", "2024-01-01 00:00", "2024-01-01 00:10"], utc=True))
+    alarms = pd.Series(pd.to_datetime(["2024-01-01 00:05", "2024-01-01 00:19", "2024-01-01 09:00"], utc=True))
+    # 00:05 ties between 00:00 and 00:10 -> the earlier; 00:19 -> 00:20; 09:00 -> the last row, 00:20
+    assert alarms_on_rows(rows, alarms).tolist() == [True, True, False]
+    assert not alarms_on_rows(rows, alarms.iloc[:0]).any()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+import sparkhu.workflows.dockerfiles as dockerfiles
 from sparkhu import __version__
-from sparkhu.workflows import dockerfiles
 from sparkhu.workflows.catalog import TASKS, TaskSpec
 from sparkhu.workflows.containers import task_command
 from sparkhu.workflows.images import base_image

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
 from typer.testing import CliRunner
 
-from sparkhu.cli import manifests as manifests_cli
+from sparkhu.cli.main import app
 from sparkhu.workflows.catalog import TASKS
 from sparkhu.workflows.generated import HEADER
 from sparkhu.workflows.render import CHART_MANIFESTS_DIR, Layout, diff_all, render_all
@@ -15,16 +14,6 @@ from tests.delivery.chart import REPO
 
 MANIFEST_FILES = ["cronworkflow-sparkhu-daily.yaml", "workflowtemplate-sparkhu-daily-univariate.yaml"]
 
-
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root."""
-
-    manifests_cli.register(app)
-    return app
 
 
 def test_the_checkout_is_up_to_date() -> None:
@@ -73,24 +62,24 @@ def test_cli_render_and_check_cover_the_generated_files(tmp_path: Path) -> None:
     runner = CliRunner()
     out, tasks, chart = tmp_path / "m", tmp_path / "t", tmp_path / "c"
     options = ["--tasks-dir", str(tasks), "--chart-dir", str(chart)]
-    result = runner.invoke(_cli(), ["manifests", "render", "--out", str(out), *options])
+    result = runner.invoke(app, ["manifests", "render", "--out", str(out), *options])
     assert result.exit_code == 0, result.output
     assert f"wrote {tasks / 'plan' / 'Dockerfile'}" in result.output.replace("\n", "")
     assert sorted(p.name for p in chart.iterdir()) == MANIFEST_FILES
-    assert runner.invoke(_cli(), ["manifests", "check", "--dir", str(out), *options]).exit_code == 0
+    assert runner.invoke(app, ["manifests", "check", "--dir", str(out), *options]).exit_code == 0
     (tasks / "validate" / "Dockerfile").write_text("edited\n")  # no header any more: hand-written, so "changed"
-    failed = runner.invoke(_cli(), ["manifests", "check", "--dir", str(out), *options])
+    failed = runner.invoke(app, ["manifests", "check", "--dir", str(out), *options])
     assert failed.exit_code == 1
     assert f"changed: {tasks / 'validate' / 'Dockerfile'}" in failed.output
     assert "1 difference(s)" in failed.output
 
 
 def test_cli_lists_the_images_to_build_base_first() -> None:
-    result = CliRunner().invoke(_cli(), ["manifests", "images", "--registry", "registry.local:5000/team"])
+    result = CliRunner().invoke(app, ["manifests", "images", "--registry", "registry.local:5000/team"])
     assert result.exit_code == 0, result.output
     lines = [line.split() for line in result.output.splitlines()]
     assert lines[0] == ["tasks/base/Dockerfile", "registry.local:5000/team/sparkhu/base:0.1.0"]
     assert lines[-1] == ["manifest_sync/Dockerfile", "registry.local:5000/team/sparkhu/manifest-sync:0.1.0"]
     assert [dockerfile for dockerfile, _ in lines[1:-1]] == [f"tasks/{t.name}/Dockerfile" for t in TASKS]
     assert all((REPO / dockerfile).is_file() for dockerfile, _ in lines)
-    assert CliRunner().invoke(_cli(), ["manifests", "images", "--registry", "HTTPS://x"]).exit_code == 2
+    assert CliRunner().invoke(app, ["manifests", "images", "--registry", "HTTPS://x"]).exit_code == 2

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
 from typer.testing import CliRunner
 
-from sparkhu.cli import manifests as manifests_cli
+from sparkhu.cli.main import app
 from sparkhu.workflows.render import HEADER, diff_manifests, render_manifests
 
 EXPECTED_FILES = ["cronworkflow-sparkhu-daily.yaml", "workflowtemplate-sparkhu-daily-univariate.yaml"]
 
-
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root."""
-
-    manifests_cli.register(app)
-    return app
 
 
 def test_committed_manifests_match_a_fresh_rendering(rendered: dict[str, str], manifests_dir: Path) -> None:
@@ -63,12 +52,12 @@ def test_diff_reports_missing_changed_and_stale_files(tmp_path: Path) -> None:
 def test_cli_render_then_check(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "m"
-    result = runner.invoke(_cli(), ["manifests", "render", "--out", str(out)])
+    result = runner.invoke(app, ["manifests", "render", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == EXPECTED_FILES
-    assert runner.invoke(_cli(), ["manifests", "check", "--dir", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["manifests", "check", "--dir", str(out)]).exit_code == 0
     (out / EXPECTED_FILES[0]).write_text("edited\n")
-    failed = runner.invoke(_cli(), ["manifests", "check", "--dir", str(out)])
+    failed = runner.invoke(app, ["manifests", "check", "--dir", str(out)])
     assert failed.exit_code == 1
     assert f"changed: {out / EXPECTED_FILES[0]}" in failed.output
     assert "1 difference(s)" in failed.output
@@ -77,17 +66,17 @@ def test_cli_render_then_check(tmp_path: Path) -> None:
 def test_cli_registry_prefix_reaches_the_images(tmp_path: Path, manifests_dir: Path) -> None:
     runner = CliRunner()
     render = ["manifests", "render", "--out", str(tmp_path), "--registry", "ghcr.io/acme/"]
-    result = runner.invoke(_cli(), render)
+    result = runner.invoke(app, render)
     assert result.exit_code == 0, result.output
     text = (tmp_path / EXPECTED_FILES[1]).read_text()
     assert "image: ghcr.io/acme/sparkhu/task-validate:" in text
     # The committed files use no prefix, so checking them against a prefixed rendering fails.
     check = ["manifests", "check", "--dir", str(manifests_dir), "--registry", "ghcr.io/acme"]
-    assert runner.invoke(_cli(), check).exit_code == 1
+    assert runner.invoke(app, check).exit_code == 1
 
 
 def test_cli_rejects_an_invalid_registry(tmp_path: Path) -> None:
     render = ["manifests", "render", "--out", str(tmp_path), "--registry", "https://x"]
-    result = CliRunner().invoke(_cli(), render)
+    result = CliRunner().invoke(app, render)
     assert result.exit_code == 2
     assert not any(tmp_path.iterdir())

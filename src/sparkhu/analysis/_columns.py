@@ -72,3 +72,23 @@ def segment_starts(keys: list[npt.NDArray[np.generic]]) -> npt.NDArray[np.bool_]
 def series_column(ids: pd.Index | npt.ArrayLike) -> pd.Series:
     """A ``series_id`` column with the contract's string dtype."""
     return pd.Series(np.asarray(ids, dtype=object), dtype="string", name=SERIES)
+
+
+def per_series_lookup(frame: pd.DataFrame, table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """The row of ``table`` (one per series, e.g. fences or scalers) that belongs to each row of ``frame``.
+
+    Args:
+        frame: Long frame with ``series_id``.
+        table: One row per series, with ``series_id``.
+        what: Name of the table for the error message.
+
+    Returns:
+        ``table``'s columns aligned with ``frame``'s rows (NaN/None for a series without a row).
+
+    Raises:
+        ValueError: If ``table`` has several rows for one series.
+    """
+    if table[SERIES].duplicated().any():
+        raise ValueError(f"{what} have several rows for one series")
+    by_series = table.set_index(table[SERIES].astype(str))
+    return by_series.reindex(frame[SERIES].astype(str).to_numpy())

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import ndimage
 
 from sparkhu.analysis._columns import FloatArray, Int64Array, float_values
+from sparkhu.analysis._grid import BoolArray
 from sparkhu.analysis._segments import split_series
 from sparkhu.analysis.decompose import robust_scale
 from sparkhu.frame import LONG_COLUMNS, require_columns
@@ -154,3 +155,29 @@ def _check_parameters(threshold: float, shift_window: int, min_separation: int, 
         raise ValueError(f"min_separation must be at least 1 sample, got {min_separation}")
     if max_alarms < 0:
         raise ValueError(f"max_alarms must not be negative, got {max_alarms}")
+
+
+def alarms_on_rows(rows: pd.Series, alarms: pd.Series) -> BoolArray:
+    """Flags on ``rows`` (timestamps, any order) for alarm timestamps, each moved to its nearest row.
+
+    The grid the detector runs on has points that were never observed (inserted missing rows); an alarm
+    raised on one still belongs to the data the user has, so it goes to the nearest observed row (ties:
+    the earlier one).
+
+    Args:
+        rows: Timestamps of the observed rows.
+        alarms: Timestamps of the alarms.
+
+    Returns:
+        One boolean per row of ``rows``, in its order.
+    """
+    flags = np.zeros(len(rows), dtype=bool)
+    if rows.empty or alarms.empty:
+        return flags
+    order = np.argsort(rows.to_numpy(), kind="stable")
+    stamps, at = rows.to_numpy()[order], alarms.to_numpy()
+    right = np.clip(np.searchsorted(stamps, at), 0, len(stamps) - 1)
+    left = np.clip(right - 1, 0, len(stamps) - 1)
+    nearer_left = np.abs(at - stamps[left]) <= np.abs(stamps[right] - at)
+    flags[order[np.where(nearer_left, left, right)]] = True
+    return flags

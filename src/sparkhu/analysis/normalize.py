@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sparkhu.analysis._columns import FloatArray, series_column, to_epoch_us, utc_timestamps
+from sparkhu.analysis._columns import FloatArray, per_series_lookup, series_column, to_epoch_us, utc_timestamps
 from sparkhu.analysis._grid import Grid, segment_quantiles, sorted_grid
 from sparkhu.frame import SERIES, VALUE, require_columns
 
@@ -140,10 +140,7 @@ def _lookup(frame: pd.DataFrame, scalers: pd.DataFrame) -> tuple[FloatArray, Flo
     """Center, scale and method of every row's series."""
     require_columns(frame, [SERIES, VALUE])
     require_columns(scalers, [SERIES, "method", "center", "scale"])
-    if scalers[SERIES].duplicated().any():
-        raise ValueError("scalers have several rows for one series; select one method and interval first")
-    by_series = scalers.set_index(scalers[SERIES].astype(str))
-    keys = frame[SERIES].astype(str)
-    center = keys.map(by_series["center"]).to_numpy(dtype=np.float64, na_value=np.nan)
-    scale = keys.map(by_series["scale"]).to_numpy(dtype=np.float64, na_value=np.nan)
-    return center, scale, keys.map(by_series["method"]).to_numpy(dtype=object)
+    matched = per_series_lookup(frame, scalers, "scalers (select one method and interval first)")
+    center = matched["center"].to_numpy(dtype=np.float64, na_value=np.nan)
+    scale = matched["scale"].to_numpy(dtype=np.float64, na_value=np.nan)
+    return center, scale, matched["method"].to_numpy(dtype=object)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sparkhu.analysis._columns import series_column
+from sparkhu.analysis._columns import per_series_lookup, series_column
 from sparkhu.analysis._grid import segment_quantiles, sorted_grid
 from sparkhu.frame import SERIES, VALUE, require_columns
 
@@ -73,12 +73,9 @@ def flag_outliers(frame: pd.DataFrame, fences: pd.DataFrame) -> pd.DataFrame:
     """
     require_columns(frame, [SERIES, VALUE])
     require_columns(fences, [SERIES, "lower", "upper"])
-    if fences[SERIES].duplicated().any():
-        raise ValueError("fences have several rows for one series")
-    by_series = fences.set_index(fences[SERIES].astype(str))
-    keys = frame[SERIES].astype(str)
-    lower = keys.map(by_series["lower"]).to_numpy(dtype=np.float64, na_value=np.nan)
-    upper = keys.map(by_series["upper"]).to_numpy(dtype=np.float64, na_value=np.nan)
+    matched = per_series_lookup(frame, fences, "fences")
+    lower = matched["lower"].to_numpy(dtype=np.float64, na_value=np.nan)
+    upper = matched["upper"].to_numpy(dtype=np.float64, na_value=np.nan)
     values = pd.to_numeric(frame[VALUE], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     missing = frame["is_missing"].fillna(False).to_numpy(dtype=bool) if "is_missing" in frame else False
     # Comparisons with a NaN fence or value are False: no fences, no flags.

@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
 
+from sparkhu.analysis.anomalies import alarms_on_rows
 from sparkhu.cli.errors import fail
 from sparkhu.config import get_settings
 from sparkhu.storage.lake import Lake, Slice
@@ -34,35 +34,14 @@ def series_ids(files: list[Path]) -> dict[Path, str]:
 
 
 def flags_per_row(lake: Lake, series_id: str) -> pd.DataFrame:
-    """One row per ingested input row of ``series_id`` with the pipeline's flags, in input order.
-
-    Flags of points the pipeline inserted (missing grid points) move to the nearest input row, so that
-    an alarm raised inside a gap is still reported on the data the user has.
-    """
+    """One row per ingested input row of ``series_id`` with the pipeline's flags, in input order."""
     where = Slice(series=(series_id,))
     raw = lake.read("raw", where).sort_values("line", kind="stable", ignore_index=True)
     scored = lake.read("anomalies", where).sort_values("ts", ignore_index=True)
     rows = raw[["ts", "value"]].merge(scored[["ts", "is_outlier", "anomaly_score"]], on="ts", how="left")
     rows["is_outlier"] = rows["is_outlier"].fillna(False).astype(bool)
-    rows["is_anomaly"] = nearest_rows(raw["ts"], scored.loc[scored["is_anomaly"], "ts"])
+    rows["is_anomaly"] = alarms_on_rows(raw["ts"], scored.loc[scored["is_anomaly"], "ts"])
     return rows
-
-
-def nearest_rows(rows: pd.Series, alarms: pd.Series) -> np.ndarray:
-    """Boolean per row: whether an alarm timestamp is nearest to it (ties go to the earlier row)."""
-    flags = np.zeros(len(rows), dtype=bool)
-    if rows.empty or alarms.empty:
-        return flags
-    order = np.argsort(rows.to_numpy(), kind="stable")
-    stamps = rows.to_numpy()[order]
-    at = np.clip(np.searchsorted(stamps, alarms.to_numpy()), 1, len(stamps) - 1) if len(stamps) > 1 else None
-    if at is None:
-        flags[:] = True
-        return flags
-    left, right = stamps[at - 1], stamps[at]
-    chosen = np.where(alarms.to_numpy() - left <= right - alarms.to_numpy(), at - 1, at)
-    flags[order[chosen]] = True
-    return flags
 
 
 def write_flags(rows: pd.DataFrame, out: Path) -> None:

@@ -11,12 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from sparkhu.cli.errors import fail
-from sparkhu.cli.tables import lake_from_settings
+from sparkhu.cli.tables import lake_from_settings, tables_table
 from sparkhu.cli.workflow import execute, parse_parameters
 from sparkhu.config import get_settings
 from sparkhu.demo.generate import DemoFiles, write_demo
 from sparkhu.storage.lake import Lake
-from sparkhu.storage.tables import TABLES
 
 console = Console()
 DAILY_TEMPLATE = "workflowtemplate-sparkhu-daily-univariate.yaml"
@@ -96,11 +95,7 @@ def demo_commands(files: DemoFiles) -> list[list[str]]:
 
 def print_summary(lake: Lake) -> None:
     """Rows per table, decided periods and missing counts, then where to look next."""
-    rows = Table("table", "rows", "version", title="Tables")
-    for name in TABLES:
-        version = lake.version(name)
-        rows.add_row(name, f"{lake.count(name):,}", "-" if version is None else str(version))
-    console.print(rows)
+    console.print(tables_table(lake, "Tables"))
     console.print(series_summary(lake))
 
 

@@ -26,16 +26,20 @@ def lake_from_settings() -> Lake:
     return Lake(settings.lake, settings.storage_options)
 
 
+def tables_table(lake: Lake, title: str) -> Table:
+    """Every declared table with its rows, version, files, partitioning and description."""
+    table = Table("table", "rows", "version", "files", "partitioned by", "description", title=title)
+    for name, spec in TABLES.items():
+        summary = lake.summary(name)
+        table.add_row(name, f"{summary.rows:,}", "-" if summary.version is None else str(summary.version),
+                      str(summary.files), ", ".join(spec.partition_by) or "-", spec.description)
+    return table
+
+
 def tables() -> None:
     """List the lake's tables with row counts, versions and data files."""
     lake = lake_from_settings()
-    table = Table("table", "rows", "version", "files", "partitioned by", "description",
-                  title=f"Tables in {lake.root}")
-    for name, spec in TABLES.items():
-        version = lake.version(name)
-        table.add_row(name, f"{lake.count(name):,}", "-" if version is None else str(version),
-                      str(lake.file_count(name)), ", ".join(spec.partition_by) or "-", spec.description)
-    console.print(table)
+    console.print(tables_table(lake, f"Tables in {lake.root}"))
 
 
 def export(

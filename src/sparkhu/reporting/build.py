@@ -101,7 +101,8 @@ def _omitted(present: frozenset[str]) -> tuple[str, ...]:
 
 def _inventory(lake: Lake, data: ReportData) -> TableView:
     """The lake's tables with rows and version (what this report could draw on)."""
-    rows = tuple((name, number(lake.count(name)), number(lake.version(name)), spec.description)
-                 for name, spec in TABLES.items() if name in data.present)
+    summaries = {name: lake.summary(name) for name in TABLES if name in data.present}
+    rows = tuple((name, number(summary.rows), number(summary.version), TABLES[name].description)
+                 for name, summary in summaries.items())
     return TableView(("table", "rows", "version", "description"), rows, text_columns=(3,))
 

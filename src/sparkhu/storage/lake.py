@@ -186,18 +186,28 @@ class Lake:
 
     def count(self, name: str) -> int:
         """Row count of ``name`` (0 when missing)."""
-        table = self.table(name)
-        return 0 if table is None else table.to_pyarrow_dataset().count_rows()
+        return self.summary(name).rows
 
     def version(self, name: str) -> int | None:
         """Current version of ``name`` (None when missing)."""
-        table = self.table(name)
-        return None if table is None else table.version()
+        return self.summary(name).version
 
-    def file_count(self, name: str) -> int:
-        """Number of data files in the current version of ``name``."""
+    def summary(self, name: str) -> TableSummary:
+        """Rows, version and data files of ``name``, from one opening of the table."""
         table = self.table(name)
-        return 0 if table is None else len(table.file_uris())
+        if table is None:
+            return TableSummary(rows=0, version=None, files=0)
+        return TableSummary(rows=table.to_pyarrow_dataset().count_rows(), version=table.version(),
+                            files=len(table.file_uris()))
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """What ``sparkhu tables`` shows of a table (``version`` None: never written)."""
+
+    rows: int
+    version: int | None
+    files: int
 
 
 def _scan_filter(spec: TableSpec, where: Slice) -> Any:

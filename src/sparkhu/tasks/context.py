@@ -63,6 +63,10 @@ class TaskContext:
         """Replace the run's slice of ``table`` with ``frame``; return the new table version."""
         return self.lake.replace(table, frame, self.slice(**equals))
 
+    def with_interval(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` stamped with the run's ``interval_start`` and ``interval_end`` (interval-level tables)."""
+        return frame.assign(interval_start=self.interval.start, interval_end=self.interval.end)
+
     def features(self) -> dict[str, Feature]:
         """Registered features of the run's series."""
         with session_scope(self.settings.database) as session:

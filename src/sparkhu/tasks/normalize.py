@@ -6,7 +6,6 @@ import pandas as pd
 
 from sparkhu.analysis.normalize import METHODS, apply_scalers, fit_scalers
 from sparkhu.tasks.context import TaskContext
-from sparkhu.tasks.describe import with_interval
 from sparkhu.tasks.params import Param
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
@@ -22,7 +21,7 @@ def run(ctx: TaskContext) -> TaskOutcome:
     # The training part is the leading share of the history that exists, not of the calendar window.
     train_end = first + (last - first) * ctx.params["train_fraction"] + pd.Timedelta(microseconds=1)
     scalers = fit_scalers(history, ctx.params["method"], train_end=train_end, train_start=first)
-    ctx.write("scalers", with_interval(scalers, ctx))
+    ctx.write("scalers", ctx.with_interval(scalers))
     points = history[history["ts"] >= ctx.interval.start]
     normalized = apply_scalers(points, scalers)
     ctx.write("normalized", normalized)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sparkhu.analysis.regularity import estimate_periods
 from sparkhu.tasks.context import TaskContext
-from sparkhu.tasks.describe import with_interval
 from sparkhu.tasks.params import Param
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
@@ -14,7 +13,7 @@ def run(ctx: TaskContext) -> TaskOutcome:
     window_start = min(ctx.lookback(ctx.params["lookback_days"]), ctx.interval.start)
     points = ctx.read("validated", start=window_start)[["series_id", "ts"]]
     points = points.sort_values(["series_id", "ts"], kind="stable", ignore_index=True)
-    estimates = with_interval(ctx.engine.map_series(estimate_periods, points), ctx)
+    estimates = ctx.with_interval(ctx.engine.map_series(estimate_periods, points))
     estimates["window_start"] = window_start
     ctx.write("regularity_estimates", estimates)
     regular = int(estimates["is_regular"].fillna(False).sum())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sparkhu.analysis.decision import decide_periods
 from sparkhu.tasks.context import TaskContext
-from sparkhu.tasks.describe import with_interval
 from sparkhu.tasks.params import Param
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
@@ -14,7 +13,7 @@ def run(ctx: TaskContext) -> TaskOutcome:
     since = min(ctx.lookback(ctx.params["lookback_days"]), ctx.interval.start)
     estimates = ctx.read("regularity_estimates", start=since)
     declared = {fid: f.period_seconds for fid, f in ctx.features().items()}
-    decided = with_interval(decide_periods(estimates, declared), ctx)
+    decided = ctx.with_interval(decide_periods(estimates, declared))
     ctx.write("regularity", decided)
     contradicted = int(decided["contradicts_declared"].fillna(False).sum())
     confidence = float(decided["confidence"].mean()) if len(decided) else 0.0
