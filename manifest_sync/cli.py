@@ -48,7 +48,8 @@ Kubeconfig = Annotated[
 ]
 Context = Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")]
 Schema = Annotated[
-    Path | None, typer.Option("--schema", help="Argo JSON schema (default $SPARKHU_SYNC_ARGO_SCHEMA or ../shared).")
+    Path | None,
+    typer.Option("--schema", help="Argo JSON schema (default $SPARKHU_SYNC_ARGO_SCHEMA, else the bundled v4.1.2 one)."),
 ]
 Kustomize = Annotated[
     str | None, typer.Option("--kustomize", help="Command that builds a kustomization, e.g. 'kustomize build'.")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from manifest_sync import ownership
 from manifest_sync.kinds import DEFAULT_KINDS, ResourceKind, resolve_kinds
-from manifest_sync.schema import default_schema_path
+from manifest_sync.schema import SCHEMA_ENV, default_schema_path
 from manifest_sync.validate import Policy
 
 
@@ -34,7 +34,8 @@ class SyncConfig:
         mode: Apply or detect-only.
         prune: Delete our objects that git dropped.
         interval: Seconds between polls.
-        schema_path: Argo JSON schema (missing file: schema checks skipped with a warning).
+        schema_path: Argo JSON schema (default ``$SPARKHU_SYNC_ARGO_SCHEMA``, else the bundled v4.1.2 schema; a
+            path that is not a file is refused at start-up; None: Argo objects are not schema-checked).
         kustomize: Command building a kustomization (None: ``kustomize`` or ``kubectl`` from PATH).
         workdir: Folder for the git working copy.
     """
@@ -56,6 +57,8 @@ class SyncConfig:
         resolve_kinds(self.kinds)  # fail at start-up on an unknown kind, not at the first sync
         if self.interval <= 0:
             raise ValueError("interval must be positive")
+        if self.schema_path is not None and not self.schema_path.is_file():
+            raise ValueError(f"Argo schema {self.schema_path} is not a file (check --schema / {SCHEMA_ENV})")
 
     @property
     def namespaces(self) -> frozenset[str]:

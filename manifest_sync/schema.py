@@ -1,9 +1,8 @@
 """The Argo Workflows JSON schema, used to check Argo objects before they reach the cluster.
 
-The schema file is not bundled: it belongs to the shared schema folder next to the repository
-(``../shared/schemas/argo-workflows.schema.json``), and a container image points at its own copy with
-``SPARKHU_SYNC_ARGO_SCHEMA``. When no file is found, schema checks are skipped with a warning; the other
-checks (kinds, namespaces, names) still run.
+The Argo Workflows v4.1.2 schema is bundled with this package (``manifest_sync/schemas/``, Apache-2.0,
+see the NOTICE file there), so every clone, wheel and container image checks Argo objects with it.
+``SPARKHU_SYNC_ARGO_SCHEMA`` (or ``--schema``) points at another file, e.g. for a newer Argo release.
 """
 
 from __future__ import annotations
@@ -18,16 +17,18 @@ from typing import Any
 import jsonschema
 
 SCHEMA_ENV = "SPARKHU_SYNC_ARGO_SCHEMA"
+BUNDLED_SCHEMA = Path(__file__).resolve().parent / "schemas" / "argo-workflows.schema.json"
+"""The Argo Workflows v4.1.2 JSON schema shipped as package data."""
 ARGO_DEFINITION = "io.argoproj.workflow.v1alpha1.{kind}"
 log = logging.getLogger(__name__)
 
 
 def default_schema_path() -> Path:
-    """``$SPARKHU_SYNC_ARGO_SCHEMA`` when set, else ``../shared/schemas/`` beside this repository."""
+    """``$SPARKHU_SYNC_ARGO_SCHEMA`` when set, else the schema bundled with this package."""
     configured = os.environ.get(SCHEMA_ENV, "").strip()
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "shared" / "schemas" / "argo-workflows.schema.json"
+    return BUNDLED_SCHEMA
 
 
 class ArgoSchema:

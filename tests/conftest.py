@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sparkhu.config import Settings, get_settings
+from sparkhu.config import Settings, get_settings, known_variables
 
 pytest_plugins = ["tests.postgres"]
 
@@ -18,8 +18,9 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Point SPARKHU_HOME at a fresh folder for the test and return the settings in force."""
     monkeypatch.setenv("SPARKHU_HOME", str(tmp_path / "home"))
-    for name in ("SPARKHU_LAKE_URI", "SPARKHU_DATABASE_URL", "SPARKHU_LOGS_DIR"):
-        monkeypatch.delenv(name, raising=False)
+    for name in known_variables():  # nothing from the developer's shell leaks into a test
+        if name != "SPARKHU_HOME":
+            monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sparkhu.analysis._grid import sorted_grid
 from sparkhu.analysis.imputation import VARIANTS, impute
-from sparkhu.analysis.pool_missing import choose_variants, pool, score_variants
+from sparkhu.analysis.pool_missing import choose_variants, imputed_points, pool, score_variants
 
 DEFAULT_ETT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ett" / "ETTh1.csv"
 HOUR = 3600.0
@@ -68,7 +69,8 @@ def evaluate(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame
     # The pooled choice sees the gappy frame only (not ``truth``): drop it to make that plain.
     scores = score_variants(frame.drop(columns="truth"), VARIANTS, periods, seed)
     choice = choose_variants(scores)
-    pooled = pool(pd.concat(variants.values(), ignore_index=True), choice)
+    points = imputed_points(frame.drop(columns="truth"), VARIANTS, periods)
+    pooled = pool(sorted_grid(frame).rows(frame), points, choice)
     elapsed = time.perf_counter() - started
     table["pooled"] = errors(pooled)
     return pd.DataFrame(table).T, choice, elapsed
@@ -81,7 +83,7 @@ def report(table: pd.DataFrame, choice: pd.DataFrame, elapsed: float, seed: int)
     lines = [f"ETTh1, 7 columns, 10 % removed in 1-24 h gaps (seed {seed}); MAE on the removed points", "",
              "| variant | " + " | ".join(table.columns) + " |", "|---" * (len(table.columns) + 1) + "|"]
     lines += [f"| {name} | " + " | ".join(f"{value:.3f}" for value in row) + " |" for name, row in table.iterrows()]
-    chosen = ", ".join(f"{s}: {m}" for s, m in zip(choice["series_id"], choice["method"], strict=True))
+    chosen = ", ".join(f"{s}: {m}" for s, m in zip(choice["series_id"], choice["chosen"], strict=True))
     lines += ["", f"pooled choice: {chosen} (scoring + choice + pool: {elapsed:.2f} s)",
               f"pooled vs best single ({singles.idxmin()}): {pooled / best - 1:+.1%} (target within +5 %): "
               f"{'met' if pooled <= 1.05 * best else 'MISSED'}",

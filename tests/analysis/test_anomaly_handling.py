@@ -10,11 +10,11 @@ from sparkhu.analysis.anomaly_handling import (
     ema_before,
     forecast_error,
     handle_anomalies,
-    iqr_fences,
-    pool_handled,
+    handled_points,
     register_handler,
     score_handlers,
 )
+from sparkhu.selection import overlay
 
 
 def frame(values: list[float], flags: list[bool], expected: list[float] | None = None, name: str = "s") -> pd.DataFrame:
@@ -61,9 +61,9 @@ def test_clip_uses_given_fences_or_the_series_iqr() -> None:
     data = frame([1, 2, 3, 4, 100, -100], [False] * 4 + [True, True])
     given = handle_anomalies(data, "clip", fences={"s": (0.0, 10.0)})
     assert list(given["value"]) == [1, 2, 3, 4, 10, 0]
-    low, high = iqr_fences(data["value"].to_numpy())
+    # Own fences: sorted values -100, 1, 2, 3, 4, 100 give Q1 1.25 and Q3 3.75 (linear), IQR 2.5, k = 3.
     own = handle_anomalies(data, "clip")
-    assert list(own["value"].iloc[4:]) == [high, low]
+    assert list(own["value"].iloc[4:]) == [11.25, -6.25]
 
 
 def test_registry_is_one_mechanism_and_rejects_unknown_or_duplicate_names() -> None:
@@ -84,17 +84,19 @@ def test_pooling_picks_the_variant_that_disturbs_the_forecast_least() -> None:
     calm_values = list(20 + rng.normal(0, 0.5, 50))
     calm = frame(calm_values, [False] * 50, expected=[20.0] * 50, name="calm")
     data = pd.concat([spiky, calm], ignore_index=True)
-    handled = {name: handle_anomalies(data, name) for name in ("keep", "replace_expected", "ema", "clip")}
+    points, handled = handled_points(data, ["keep", "replace_expected", "ema", "clip"])
+    # Only the two flagged points of each variant are kept: the rest of a series is the input.
+    assert len(points) == 4 * 2 and set(points["ts"]) == set(data.loc[data["is_anomaly"], "ts"])
     scores = score_handlers(handled)
-    keep = scores[(scores["series_id"] == "spiky") & (scores["variant"] == "keep")]["mae"].item()
-    best = scores[(scores["series_id"] == "spiky") & (scores["variant"] == "replace_expected")]["mae"].item()
+    keep = scores[(scores["series_id"] == "spiky") & (scores["candidate"] == "keep")]["score"].item()
+    best = scores[(scores["series_id"] == "spiky") & (scores["candidate"] == "replace_expected")]["score"].item()
     assert best < keep / 3
-    choice = choose_handlers(scores)
-    assert dict(zip(choice["series_id"], choice["variant"], strict=True)) == {
-        "calm": "keep", "spiky": choice.set_index("series_id").loc["spiky", "variant"]}
-    assert choice.set_index("series_id").loc["spiky", "variant"] in {"replace_expected", "ema"}
-    pooled = pool_handled(handled, choice)
+    choice = choose_handlers(scores).set_index("series_id")["chosen"]
+    # The calm series has no anomaly, so nothing is measured: it keeps its values.
+    assert choice["calm"] == "keep" and choice["spiky"] in {"replace_expected", "ema"}
+    pooled = overlay(data, points, choice.rename_axis("series_id").reset_index())
     assert len(pooled) == len(data) and pooled["value"].max() < 30
+    assert (pooled["method"] == pooled["series_id"].map(choice)).all()
 
 
 def test_forecast_error_targets_only_points_after_anomalies() -> None:

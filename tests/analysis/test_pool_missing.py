@@ -10,6 +10,7 @@ from sparkhu.analysis.pool_missing import (
     DEFAULT_METHOD,
     choose_variants,
     hide_runs,
+    imputed_points,
     pool,
     pooled,
     score_variants,
@@ -39,15 +40,15 @@ def designed() -> tuple[pd.DataFrame, dict[str, float]]:
 def test_pooling_picks_the_right_variant_on_a_designed_case() -> None:
     frame, periods = designed()
     scores = score_variants(frame, VARIANTS, periods, seed=7)
-    choice = dict(zip(choose_variants(scores)["series_id"], choose_variants(scores)["method"], strict=True))
+    choice = dict(zip(choose_variants(scores)["series_id"], choose_variants(scores)["chosen"], strict=True))
     # A line: linear is exact (0 error) and wins the tie with spline by preference.
     # A sine with 10-12 hour gaps: the seasonal profile. Skewed i.i.d. noise: its median (the value
     # that minimizes the absolute error), not the neighbours.
     assert choice == {"daily": "seasonal", "line": "linear", "noise": "median"}
-    line = scores[scores.series_id == "line"].set_index("variant")
-    assert line.loc["linear", "mae"] == pytest.approx(0, abs=1e-9)
-    assert np.isnan(line.loc["leave", "mae"])  # leaving NaN has no error to compare
-    assert (scores.groupby("series_id")["n_hidden"].first() > 0).all()
+    line = scores[scores.series_id == "line"].set_index("candidate")
+    assert line.loc["linear", "score"] == pytest.approx(0, abs=1e-9)
+    assert np.isnan(line.loc["leave", "score"])  # leaving NaN has no error to compare
+    assert (scores.groupby("series_id")["n"].first() > 0).all()
 
 
 def test_hidden_runs_follow_the_real_gap_lengths_and_avoid_gaps() -> None:
@@ -72,7 +73,7 @@ def test_deterministic_with_the_seed_and_independent_of_other_series() -> None:
     other = score_variants(frame, ["linear"], periods, seed=6)
     pd.testing.assert_frame_equal(one, again)
     pd.testing.assert_frame_equal(one[one.series_id == "daily"].reset_index(drop=True), alone)
-    assert not one["mae"].equals(other["mae"])
+    assert not one["score"].equals(other["score"])
 
 
 def test_fallback_runs_when_a_series_has_no_gaps() -> None:
@@ -87,24 +88,26 @@ def test_choose_ties_and_unscored_series() -> None:
     scores = pd.DataFrame(
         {
             "series_id": ["a", "a", "a", "b", "b"],
-            "variant": ["mean", "spline", "linear", "linear", "leave"],
-            "mae": [1.0, 0.5, 0.5, np.nan, np.nan],
+            "candidate": ["mean", "spline", "linear", "linear", "leave"],
+            "score": [1.0, 0.5, 0.5, np.nan, np.nan],
         }
     )
     choice = choose_variants(scores)
-    assert choice["method"].tolist() == ["linear", DEFAULT_METHOD]
+    assert choice["chosen"].tolist() == ["linear", DEFAULT_METHOD]
 
 
-def test_pool_takes_the_chosen_rows() -> None:
-    rows = long_frame(["a", "a", "b", "b"] * 2, [0, 60, 0, 60] * 2, [1, 2, 3, 4, 10, 20, 30, 40])
-    rows["variant"] = ["linear"] * 4 + ["seasonal"] * 4
-    rows["is_missing"] = False
-    choice = pd.DataFrame({"series_id": ["a", "b"], "method": ["seasonal", "linear"]})
-    out = pool(rows, choice)
-    assert out["value"].tolist() == [10, 20, 3, 4] and out["method"].tolist() == ["seasonal"] * 2 + ["linear"] * 2
-    assert "variant" not in out.columns
+def test_pool_writes_the_chosen_points_over_the_series() -> None:
+    frame = long_frame(["a"] * 3 + ["b"] * 3, [0, 60, 120] * 2, [1, np.nan, 3, 10, np.nan, 30])
+    frame["is_missing"] = frame["value"].isna()
+    points = imputed_points(frame, ["linear", "mean"], {"a": 60.0, "b": 60.0})
+    # Only the missing rows, once per variant.
+    assert sorted(points["candidate"]) == ["linear", "linear", "mean", "mean"] and len(points) == 4
+    choice = pd.DataFrame({"series_id": ["a", "b"], "chosen": ["mean", "linear"]})
+    out = pool(frame, points, choice)
+    assert out["value"].tolist() == [1, 2, 3, 10, 20, 30]
+    assert out["method"].tolist() == ["mean"] * 3 + ["linear"] * 3
     with pytest.raises(ValueError, match="not among"):
-        pool(rows, pd.DataFrame({"series_id": ["a"], "method": ["spline"]}))
+        pool(frame, points, pd.DataFrame({"series_id": ["a"], "chosen": ["spline"]}))
 
 
 def test_pooled_end_to_end_fills_everything() -> None:

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from sparkhu.workflows.catalog import TASKS
+from sparkhu.tasks.spec import all_tasks
 from tests.delivery.chart import RELEASE, VALUE_SETS, argo_containers, by_kind, objects, one, pod_specs, render
+
+TASKS = tuple(all_tasks().values())
 
 SYNC_VERBS = ("get", "list", "create", "patch", "delete")  # what manifest_sync/kube.py calls
 LEASE = "sparkhu-manifest-sync"

@@ -10,10 +10,12 @@ from typing import Any
 import yaml
 
 from sparkhu import __version__
-from sparkhu.workflows.catalog import TASKS
+from sparkhu.tasks.spec import all_tasks
 from sparkhu.workflows.images import controller_image, task_image
 from sparkhu.workflows.render import rendered_manifests
 from tests.delivery.chart import CHART, NAMESPACE, RELEASE, argo_containers, by_kind, one, render
+
+TASKS = tuple(all_tasks().values())
 
 CONTROLLER = f"{RELEASE}-manifest-sync"
 

@@ -8,22 +8,21 @@ tests/workflows/test_manifests_schema.py (whose helpers are reused here).
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
 
-from tests.delivery.chart import ARGO_KINDS, REPO, VALUE_SETS
+from manifest_sync.schema import BUNDLED_SCHEMA
+from tests.delivery.chart import ARGO_KINDS, VALUE_SETS
 from tests.workflows.test_manifests_schema import _errors, _load_definitions
 
 KUBERNETES_VERSIONS = ["1.30", "1.33"]
-SCHEMA = REPO.parent / "shared" / "schemas" / "argo-workflows.schema.json"
 
 
 @pytest.fixture(scope="module")
 def argo_definitions() -> dict[str, Any]:
-    return _load_definitions(Path(SCHEMA))
+    return _load_definitions(BUNDLED_SCHEMA)
 
 
 @pytest.fixture(scope="module")

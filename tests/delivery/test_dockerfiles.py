@@ -3,6 +3,7 @@ all linted by hadolint, all labelled, none unpinned."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import shutil
@@ -13,12 +14,15 @@ from pathlib import Path
 import pytest
 
 import sparkhu.workflows.dockerfiles as dockerfiles
+from manifest_sync.schema import BUNDLED_SCHEMA, SCHEMA_ENV
 from sparkhu import __version__
-from sparkhu.workflows.catalog import TASKS, TaskSpec
+from sparkhu.tasks.spec import TaskSpec, all_tasks
 from sparkhu.workflows.containers import task_command
 from sparkhu.workflows.images import base_image
 from tests.delivery.chart import REPO
 from tests.delivery.dockerfile import arg_defaults, instructions, stages, values
+
+TASKS = tuple(all_tasks().values())
 
 TASKS_DIR = REPO / "tasks"
 CONTROLLER_DOCKERFILE = REPO / "manifest_sync" / "Dockerfile"
@@ -49,10 +53,11 @@ def test_task_dockerfile_is_the_rendering_and_runs_the_template_command(spec: Ta
     assert f'org.opencontainers.image.title="sparkhu-task-{spec.name}"' in labels
 
 
-def test_a_task_added_to_the_catalog_gets_its_dockerfile(monkeypatch: pytest.MonkeyPatch) -> None:
-    added = TaskSpec(name="forecast-naive")  # a task the catalog does not have (yet)
+def test_a_newly_registered_task_gets_its_dockerfile(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A task nobody registered (yet): its declaration is all it takes.
+    added = TaskSpec(name="forecast-naive", summary="", inputs=(), outputs=(), params=(), run=lambda ctx: None)  # type: ignore[arg-type,return-value]
     assert added.name not in {spec.name for spec in TASKS}
-    monkeypatch.setattr(dockerfiles, "TASKS", (*TASKS, added))
+    monkeypatch.setattr(dockerfiles, "all_tasks", lambda: {**all_tasks(), added.name: added})
     rendered = dockerfiles.rendered_dockerfiles(version="9.9.9")
     assert set(rendered) == {f"{spec.name}/Dockerfile" for spec in TASKS} | {"forecast-naive/Dockerfile"}
     text = rendered["forecast-naive/Dockerfile"]
@@ -94,6 +99,20 @@ def test_controller_image_runs_manifest_sync_and_has_git() -> None:
     assert re.search(r"\bgit=\S+", installs) and re.search(r"\bopenssh-client=\S+", installs)
     assert "rm -rf /var/lib/apt/lists/*" in installs
     assert values(runtime, "EXPOSE") == ["8080"]
+
+
+def test_controller_image_carries_the_bundled_argo_schema() -> None:
+    parsed = instructions(CONTROLLER_DOCKERFILE)
+    build, runtime = stages(parsed)
+    app_dir = "/opt/sparkhu-sync/app"
+    assert f"manifest_sync {app_dir}/manifest_sync" in values(build, "COPY")  # the whole package, data included
+    assert f"PYTHONPATH={app_dir}" in " ".join(values(runtime, "ENV"))
+    assert BUNDLED_SCHEMA.is_relative_to(REPO / "manifest_sync")
+    assert SCHEMA_ENV not in CONTROLLER_DOCKERFILE.read_text(encoding="utf-8")  # no override: the bundled one
+    rules = (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    excluded = [rule for rule in rules if rule and not rule.startswith(("#", "!")) and rule != "*"]
+    schema_file = BUNDLED_SCHEMA.relative_to(REPO).as_posix()
+    assert not [rule for rule in excluded if fnmatch.fnmatch(schema_file, rule.lstrip("/"))], excluded
 
 
 def test_dockerignore_admits_only_what_the_builds_copy() -> None:

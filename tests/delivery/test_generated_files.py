@@ -7,10 +7,12 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from sparkhu.cli.main import app
-from sparkhu.workflows.catalog import TASKS
+from sparkhu.tasks.spec import all_tasks
 from sparkhu.workflows.generated import HEADER
 from sparkhu.workflows.render import CHART_MANIFESTS_DIR, Layout, diff_all, render_all
 from tests.delivery.chart import REPO
+
+TASKS = tuple(all_tasks().values())
 
 MANIFEST_FILES = ["cronworkflow-sparkhu-daily.yaml", "workflowtemplate-sparkhu-daily-univariate.yaml"]
 

@@ -9,6 +9,7 @@ import pytest
 
 from manifest_sync import ownership
 from manifest_sync.config import Mode
+from manifest_sync.schema import BUNDLED_SCHEMA, SCHEMA_ENV
 from manifest_sync.status import Outcome
 from tests.manifest_sync.conftest import (
     NAMESPACE,
@@ -181,10 +182,12 @@ def test_one_invalid_manifest_blocks_the_whole_sync(cluster: Cluster, repo: GitR
     assert not controller.status.ready
 
 
-def test_a_schema_violation_blocks_the_sync(cluster: Cluster, repo: GitRepo, tmp_path: Path) -> None:
+def test_a_schema_violation_blocks_the_sync(
+    cluster: Cluster, repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SCHEMA_ENV, raising=False)
     controller = make_controller(cluster, repo, tmp_path)
-    if controller.config.schema_path is None or not controller.config.schema_path.is_file():
-        pytest.skip("the Argo schema (../shared/schemas) is not available")
+    assert controller.config.schema_path == BUNDLED_SCHEMA  # the default: no ../shared, no environment needed
     broken = workflow_template("alpha")
     broken["spec"]["templates"] = "not-a-list"
     repo.write("manifests/a.yaml", [workflow_template("ok"), broken])

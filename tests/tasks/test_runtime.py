@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from sparkhu.tasks.engine import LocalEngine, split_by_series
 from sparkhu.tasks.interval import Shard, parse_shard, resolve_interval
 from sparkhu.tasks.params import Param, TaskInputError, parse_params
 from sparkhu.tasks.plan import shard_labels
@@ -69,24 +67,3 @@ def test_shard_labels() -> None:
     assert shard_labels(0, 250, 8) == ["0/1"]
     assert shard_labels(1000, 250, 8) == ["0/4", "1/4", "2/4", "3/4"]
     assert len(shard_labels(10_000, 250, 8)) == 8
-
-
-def test_split_keeps_series_whole() -> None:
-    frame = pd.DataFrame({"series_id": np.repeat(["a", "b", "c", "d", "e"], [10, 1, 30, 5, 20]),
-                          "value": np.arange(66.0)})
-    parts = split_by_series(frame, 3)
-    assert sum(len(p) for p in parts) == 66
-    assert len(parts) <= 3
-    seen = [set(p.series_id) for p in parts]
-    assert all(not (x & y) for i, x in enumerate(seen) for y in seen[i + 1:])
-
-
-def _double(part: pd.DataFrame, factor: float) -> pd.DataFrame:
-    return part.assign(value=part.value * factor)
-
-
-def test_engine_parallel_matches_inline() -> None:
-    frame = pd.DataFrame({"series_id": np.repeat([f"s{i}" for i in range(8)], 50), "value": np.arange(400.0)})
-    parallel = LocalEngine(workers=2, min_rows_parallel=10).map_series(_double, frame, factor=2.0)
-    inline = LocalEngine(workers=1).map_series(_double, frame, factor=2.0)
-    pd.testing.assert_frame_equal(parallel.reset_index(drop=True), inline.reset_index(drop=True))

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 import yaml
 
+from manifest_sync.schema import BUNDLED_SCHEMA
 from sparkhu.workflows.render import rendered_manifests
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
 TASKS_DIR = REPO / "tasks"
-SCHEMA = REPO.parent / "shared" / "schemas" / "argo-workflows.schema.json"
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +30,8 @@ def tasks_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def schema_path() -> Path:
-    """The Argo Workflows JSON schema, next to the repository (``../shared/schemas``)."""
-    return SCHEMA
+    """The Argo Workflows v4.1.2 JSON schema bundled with manifest_sync (present in every clone)."""
+    return BUNDLED_SCHEMA
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,9 @@ from typing import Any
 
 from sparkhu.executor import features
 from sparkhu.executor.engine import load_workflow
-from sparkhu.workflows.catalog import TASKS, task_spec
+from sparkhu.tasks.spec import all_tasks
+from sparkhu.workflows.dag import workflow_parameter
+from sparkhu.workflows.daily import NODES
 from sparkhu.workflows.images import task_image
 
 PLAN_OUTPUT = "{{{{tasks.plan-shards.outputs.parameters.{}}}}}"
@@ -31,10 +33,14 @@ EXPECTED_DEPENDS = {
     "window": "normalize",
 }
 
-# The variant steps loop over the plan's {"variant", "shard"} maps; every other sharded node over the shards.
+TASKS = tuple(all_tasks()[name] for name in dict.fromkeys(node.task for node in NODES))
+
+# The variant steps loop over the plan's {"variants", "shard"} maps; every other sharded node over the shards.
 VARIANT_LOOPS = {"handle-missing": "missing_fanout", "handle-anomalies": "anomaly_fanout"}
 
-EXPECTED_WORKFLOW_PARAMETERS = {
+# The parameters with names of their own (documented, used with `-p`); every other task parameter is
+# exposed as `<task>-<parameter>`.
+NAMED_WORKFLOW_PARAMETERS = {
     "start": "",
     "end": "",
     "series-per-shard": "250",
@@ -42,8 +48,8 @@ EXPECTED_WORKFLOW_PARAMETERS = {
     "missing-variants": "locf,nocb,linear,spline,seasonal,mean,median,leave",
     "anomaly-variants": "keep,replace_expected,ema,clip",
     "dedup-policy": "mean",
-    "regularity-lookback-days": "60",
-    "decision-lookback-days": "14",
+    "regularity-lookback-days": "60.0",
+    "decision-lookback-days": "14.0",
     "outlier-k": "3.0",
     "anomaly-threshold": "6.0",
     "normalize-method": "minmax",
@@ -53,26 +59,20 @@ EXPECTED_WORKFLOW_PARAMETERS = {
 
 INTERVAL_ARGUMENTS = {"start": "{{workflow.parameters.start}}", "end": "{{workflow.parameters.end}}"}
 
-# Node -> its arguments besides the interval and the shard: workflow parameters, or the loop item's fields.
-EXPECTED_TASK_ARGUMENTS = {
+# Some node arguments, besides the interval and the shard: workflow parameters, or the loop item's fields.
+SOME_TASK_ARGUMENTS = {
     "plan-shards": {
         "series-per-shard": "{{workflow.parameters.series-per-shard}}",
-        "max-shards": "{{workflow.parameters.max-shards}}",
-        "missing-variants": "{{workflow.parameters.missing-variants}}",
-        "anomaly-variants": "{{workflow.parameters.anomaly-variants}}",
+        "min-shards": "{{workflow.parameters.plan-min-shards}}",
+        "variants-per-node": "{{workflow.parameters.plan-variants-per-node}}",
     },
     "deduplicate": {"policy": "{{workflow.parameters.dedup-policy}}"},
     "regularity": {"lookback-days": "{{workflow.parameters.regularity-lookback-days}}"},
-    "regularity-decision": {"lookback-days": "{{workflow.parameters.decision-lookback-days}}"},
-    "detect-outliers-iqr": {"k": "{{workflow.parameters.outlier-k}}"},
-    "handle-missing": {"variant": "{{item.variant}}"},
-    "detect-anomalies-residual": {"threshold": "{{workflow.parameters.anomaly-threshold}}"},
-    "handle-anomalies": {"variant": "{{item.variant}}"},
-    "normalize": {"method": "{{workflow.parameters.normalize-method}}"},
-    "window": {
-        "input-length": "{{workflow.parameters.window-input-length}}",
-        "output-length": "{{workflow.parameters.window-output-length}}",
-    },
+    "detect-outliers-iqr": {"k": "{{workflow.parameters.outlier-k}}",
+                            "sample-days": "{{workflow.parameters.detect-outliers-iqr-sample-days}}"},
+    "handle-missing": {"variants": "{{item.variants}}", "seed": "{{workflow.parameters.handle-missing-seed}}"},
+    "handle-anomalies": {"variants": "{{item.variants}}"},
+    "window": {"input-length": "{{workflow.parameters.window-input-length}}"},
 }
 
 
@@ -84,7 +84,13 @@ def test_workflow_template_identity_and_parameters(template: dict[str, Any]) -> 
     assert template["metadata"]["name"] == "sparkhu-daily-univariate"
     spec = template["spec"]
     assert spec["entrypoint"] == "daily-univariate"
-    assert _params(spec["arguments"]["parameters"], "value") == EXPECTED_WORKFLOW_PARAMETERS
+    declared = _params(spec["arguments"]["parameters"], "value")
+    assert NAMED_WORKFLOW_PARAMETERS.items() <= declared.items()
+    # One workflow parameter per task parameter not fed by a loop item, with the declared default.
+    expected = {workflow_parameter(node.spec, p): p.default_text for node in NODES for p in node.spec.params
+                if not node.from_item(p)}
+    assert declared == {"start": "", "end": "", **expected}
+    assert declared["handle-missing-context-days"] == "7.0"
     assert spec["volumes"] == [{"name": "tmp", "emptyDir": {}}]
 
 
@@ -123,7 +129,10 @@ def test_task_parameters_are_wired_to_workflow_parameters(dag_tasks: dict[str, d
     for name, task in dag_tasks.items():
         arguments = _params(task["arguments"]["parameters"], "value")
         arguments.pop("shard", None)
-        assert arguments == INTERVAL_ARGUMENTS | EXPECTED_TASK_ARGUMENTS.get(name, {}), name
+        assert INTERVAL_ARGUMENTS.items() <= arguments.items(), name
+        assert SOME_TASK_ARGUMENTS.get(name, {}).items() <= arguments.items(), name
+        # Every task parameter is passed, from a workflow parameter or the loop item.
+        assert len(arguments) == 2 + len(all_tasks()[task["template"].removeprefix("task-")].params), name
 
 
 def test_every_workflow_parameter_feeds_a_task(template: dict[str, Any], dag_tasks: dict[str, dict[str, Any]]) -> None:
@@ -133,17 +142,27 @@ def test_every_workflow_parameter_feeds_a_task(template: dict[str, Any], dag_tas
 
 
 def test_item_fed_parameters_keep_their_template_defaults(containers: dict[str, dict[str, Any]]) -> None:
-    # Run alone (no loop item), a variant step falls back to a sensible variant.
-    assert _params(containers["task-handle-missing"]["inputs"]["parameters"], "default")["variant"] == "linear"
-    assert _params(containers["task-handle-anomalies"]["inputs"]["parameters"], "default")["variant"] == "keep"
-    assert all(p.workflow_parameter is None for p in task_spec("handle-missing").params)
+    # Run alone (no loop item), a variant step runs every variant.
+    missing = _params(containers["task-handle-missing"]["inputs"]["parameters"], "default")
+    assert missing["variants"] == "locf,nocb,linear,spline,seasonal,mean,median,leave"
+    anomalies = _params(containers["task-handle-anomalies"]["inputs"]["parameters"], "default")
+    assert anomalies["variants"] == "keep,replace_expected,ema,clip"
+
+
+def test_template_inputs_are_the_task_declaration(containers: dict[str, dict[str, Any]]) -> None:
+    for spec in TASKS:
+        inputs = _params(containers[spec.template_name]["inputs"]["parameters"], "default")
+        assert inputs == {"start": "", "end": "", "shard": "0/1",
+                          **{p.input_name: p.default_text for p in spec.params}}, spec.name
+        for param in spec.params:  # the text default parses back to the typed default
+            assert param.parse(param.default_text) == param.default, (spec.name, param.name)
 
 
 def test_one_container_template_per_task(
     containers: dict[str, dict[str, Any]], dag_tasks: dict[str, dict[str, Any]]
 ) -> None:
     assert sorted(containers) == sorted(f"task-{spec.name}" for spec in TASKS)
-    # Each catalog task runs in exactly one DAG node.
+    # Each task of the daily DAG runs in exactly one node.
     assert sorted(task["template"] for task in dag_tasks.values()) == sorted(containers)
     assert len(dag_tasks) == len(TASKS) == len(EXPECTED_DEPENDS)
 
@@ -163,7 +182,7 @@ def test_container_command_args_and_image(containers: dict[str, dict[str, Any]])
     regularity = containers["task-regularity"]["container"]["args"]
     assert regularity[6:8] == ["--param", "lookback_days={{inputs.parameters.lookback-days}}"]
     handle_missing = containers["task-handle-missing"]["container"]["args"]
-    assert handle_missing[6:8] == ["--param", "variant={{inputs.parameters.variant}}"]
+    assert handle_missing[6:8] == ["--param", "variants={{inputs.parameters.variants}}"]
     window = containers["task-window"]["container"]["args"]
     assert window[6:10] == [
         "--param", "input_length={{inputs.parameters.input-length}}",
@@ -254,3 +273,8 @@ def test_the_local_executor_accepts_the_rendered_template(template: dict[str, An
     workflow = load_workflow(template)
     assert workflow.entrypoint == "daily-univariate"
     assert set(workflow.templates) == {"daily-univariate"} | {spec.template_name for spec in TASKS}
+
+
+def test_every_registered_task_runs_in_a_workflow() -> None:
+    # A task that no DAG runs would still get an image and a template: it must be wired or removed.
+    assert set(all_tasks()) == {node.task for node in NODES}

@@ -15,7 +15,9 @@ Pooling: :func:`score_handlers` measures each variant per series by the one-step
 forecaster run on the cleaned series, over the ``horizon`` points after each anomaly (anomalies
 themselves are not targets: there each variant would grade its own replacement). Those targets are the
 same real values for every variant, so the errors compare how much each variant lets an anomaly disturb
-what follows. :func:`choose_handlers` keeps the lowest error per series.
+what follows. :func:`choose_handlers` keeps the lowest error per series (:mod:`sparkhu.selection`), and
+since a handler only changes flagged points, :func:`handled_points` keeps just those rows of each
+variant; :func:`sparkhu.selection.overlay` writes the chosen ones back over the series.
 """
 
 from __future__ import annotations
@@ -30,14 +32,16 @@ from scipy import signal
 
 from sparkhu.analysis._columns import FloatArray, float_values
 from sparkhu.analysis._segments import split_series
-from sparkhu.frame import LONG_COLUMNS, SERIES, VALUE, require_columns
+from sparkhu.analysis.outliers import DEFAULT_K, series_fences
+from sparkhu.frame import LONG_COLUMNS, SERIES, TS, VALUE, require_columns
+from sparkhu.selection import CANDIDATE, COUNT, SCORE, choose, empty_scores
 
 #: The seed's EMA: window 10, alpha = 2 / (10 + 1).
 EMA_ALPHA = 2 / 11
 #: Points after each anomaly on which the variants' forecasts are compared.
 HORIZON = 12
 #: Fence width in IQRs when no fences are given (the outlier step's default).
-FENCE_K = 3.0
+FENCE_K = DEFAULT_K
 HANDLED_COLUMNS = ("raw_value", "variant")
 
 BoolArray = npt.NDArray[np.bool_]
@@ -112,7 +116,7 @@ def _ema(view: SeriesView) -> FloatArray:
 @register_handler("clip")
 def _clip(view: SeriesView) -> FloatArray:
     """Flagged points clipped to the fences (given, else ``Q1 - 3·IQR``, ``Q3 + 3·IQR`` of the series)."""
-    low, high = view.fences if view.fences is not None else iqr_fences(view.values)
+    low, high = view.fences if view.fences is not None else series_fences(view.values, FENCE_K)
     return np.where(view.flags, np.clip(view.values, low, high), view.values)
 
 
@@ -179,14 +183,6 @@ def ema_before(values: FloatArray, usable: BoolArray, alpha: float = EMA_ALPHA) 
     return result
 
 
-def iqr_fences(values: FloatArray, k: float = FENCE_K) -> tuple[float, float]:
-    """``(Q1 - k·IQR, Q3 + k·IQR)`` of the finite values (open fences for a series without any)."""
-    finite = values[np.isfinite(values)]
-    if not len(finite):
-        return -np.inf, np.inf
-    q1, q3 = np.percentile(finite, [25, 75])
-    return float(q1 - k * (q3 - q1)), float(q3 + k * (q3 - q1))
-
 
 def score_handlers(
     handled: Mapping[str, pd.DataFrame], *, flag_column: str = "is_anomaly", horizon: int = HORIZON
@@ -199,7 +195,8 @@ def score_handlers(
         horizon: Points after each anomaly that are forecast targets (anomalies themselves excluded).
 
     Returns:
-        series_id, variant, ``mae`` (NaN when the series has no target point) and ``n_targets``.
+        A :mod:`~sparkhu.selection` score table: series_id, candidate (the variant), score (the MAE;
+        NaN when the series has no target point) and n (targets).
 
     """
     rows: list[dict[str, object]] = []
@@ -209,9 +206,11 @@ def score_handlers(
         flags = segments.frame[flag_column].astype("boolean").fillna(False).to_numpy(dtype=bool)
         for series_id, first, stop in segments.ranges():
             mae, count = forecast_error(values[first:stop], flags[first:stop], horizon)
-            rows.append({SERIES: series_id, "variant": variant, "mae": mae, "n_targets": count})
-    table = pd.DataFrame(rows, columns=[SERIES, "variant", "mae", "n_targets"])
-    return table.astype({SERIES: "string", "variant": "string", "mae": "float64", "n_targets": "int64"})
+            rows.append({SERIES: series_id, CANDIDATE: variant, SCORE: mae, COUNT: count})
+    if not rows:
+        return empty_scores()
+    table = pd.DataFrame(rows, columns=[SERIES, CANDIDATE, SCORE, COUNT])
+    return table.astype({SERIES: "string", CANDIDATE: "string", SCORE: "float64", COUNT: "int64"})
 
 
 def forecast_error(values: FloatArray, flags: BoolArray, horizon: int = HORIZON) -> tuple[float, int]:
@@ -235,7 +234,7 @@ def forecast_error(values: FloatArray, flags: BoolArray, horizon: int = HORIZON)
 
 
 def choose_handlers(scores: pd.DataFrame, preference: Sequence[str] = ("keep",)) -> pd.DataFrame:
-    """Per series, the variant with the lowest error.
+    """Per series, the variant with the lowest error (:func:`sparkhu.selection.choose`).
 
     Args:
         scores: Output of :func:`score_handlers`.
@@ -243,41 +242,28 @@ def choose_handlers(scores: pd.DataFrame, preference: Sequence[str] = ("keep",))
             gets (the first one; ``keep``: with nothing measured there is nothing to gain by changing data).
 
     Returns:
-        series_id, variant, mae: one row per series, sorted by series_id.
+        series_id, chosen, score: one row per series, sorted by series_id.
 
     """
-    rank = {name: index for index, name in enumerate(preference)}
-    table = scores.assign(_rank=scores["variant"].map(lambda name: rank.get(str(name), len(rank))))
-    measured = table[table["mae"].notna()].sort_values([SERIES, "mae", "_rank", "variant"], kind="stable")
-    best = measured.drop_duplicates(SERIES)[[SERIES, "variant", "mae"]]
-    unmeasured = sorted(set(table[SERIES].astype(str)) - set(best[SERIES].astype(str)))
-    fallback = pd.DataFrame({SERIES: unmeasured, "variant": preference[0], "mae": np.nan})
-    chosen = pd.concat([best, fallback], ignore_index=True).sort_values(SERIES, kind="stable")
-    return chosen.reset_index(drop=True).astype({SERIES: "string", "variant": "string", "mae": "float64"})
+    return choose(scores, preference, preference[0])
 
 
-def pool_handled(handled: Mapping[str, pd.DataFrame], choice: pd.DataFrame) -> pd.DataFrame:
-    """The rows of each series from its chosen variant.
-
-    Args:
-        handled: Variant name to the output of :func:`handle_anomalies`.
-        choice: Output of :func:`choose_handlers`.
+def handled_points(frame: pd.DataFrame, variants: Sequence[str], *, flag_column: str = "is_anomaly",
+                   fences: Fences | None = None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Every variant's values at the flagged points (the only ones a handler changes), and its full output.
 
     Returns:
-        The chosen rows of every series, sorted by series_id and ts.
-
-    Raises:
-        ValueError: If a chosen variant is absent from ``handled``.
-
+        ``(points, handled)``: series_id, ts, value and ``candidate`` of the flagged rows of every variant,
+        and variant name -> :func:`handle_anomalies` output (for scoring).
     """
+    handled = {name: handle_anomalies(frame, name, flag_column=flag_column, fences=fences) for name in variants}
     parts = []
-    for variant, group in choice.groupby("variant", sort=True):
-        if variant not in handled:
-            raise ValueError(f"chosen variant {variant!r} has no handled frame; have {sorted(handled)}")
-        frame = handled[str(variant)]
-        parts.append(frame[frame[SERIES].astype(str).isin(set(group[SERIES].astype(str)))])
-    pooled = pd.concat(parts, ignore_index=True) if parts else next(iter(handled.values())).iloc[:0]
-    return split_series(pooled).frame
+    for name, out in handled.items():
+        part = out.loc[out[flag_column].astype("boolean").fillna(False).to_numpy(dtype=bool), [SERIES, TS, VALUE]]
+        parts.append(part.assign(**{CANDIDATE: pd.Series(name, index=part.index, dtype="string")}))
+    empty = pd.DataFrame({SERIES: pd.Series(dtype="string"), TS: pd.Series(dtype="datetime64[us, UTC]"),
+                          VALUE: pd.Series(dtype="float64"), CANDIDATE: pd.Series(dtype="string")})
+    return (pd.concat(parts, ignore_index=True) if parts else empty), handled
 
 
 def _after_flags(flags: BoolArray, horizon: int) -> BoolArray:

@@ -19,7 +19,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sparkhu.analysis._columns import FloatArray, per_series_lookup, series_column, to_epoch_us, utc_timestamps
+from sparkhu.analysis._columns import (
+    FloatArray,
+    Int64Array,
+    per_series_lookup,
+    series_column,
+    to_epoch_us,
+    utc_timestamps,
+)
 from sparkhu.analysis._grid import Grid, segment_quantiles, sorted_grid
 from sparkhu.frame import SERIES, VALUE, require_columns
 
@@ -50,8 +57,42 @@ def fit_scalers(
         raise ValueError(f"unknown scaling method {method!r}; choose one of {', '.join(METHODS)}")
     grid = sorted_grid(frame)
     low = to_epoch_us(train_start) if train_start is not None else np.iinfo(np.int64).min
-    high = to_epoch_us(train_end)
-    training = (grid.micros >= low) & (grid.micros < high) & ~np.isnan(grid.values)
+    bounds = np.full(len(grid.ids), to_epoch_us(train_end), dtype=np.int64)
+    return _fit(grid, np.full(len(grid.ids), low, dtype=np.int64), bounds, method)
+
+
+def fit_on_leading_share(frame: pd.DataFrame, method: str, fraction: float) -> pd.DataFrame:
+    """Fit one scaler per series on the leading ``fraction`` of that series' own history.
+
+    A series that started late is fitted on its own first part, never on points of the others' spans.
+
+    Args:
+        frame: Long frame (series_id, ts, value); NaN values are not fitted.
+        method: One of :data:`METHODS`.
+        fraction: Share of each series' time span (first to last timestamp) used for fitting, in (0, 1].
+
+    Returns:
+        As :func:`fit_scalers`, with each series' own ``train_end`` (exclusive: just after the share).
+
+    Raises:
+        ValueError: On an unknown method, a fraction outside (0, 1] or a frame without the long columns.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown scaling method {method!r}; choose one of {', '.join(METHODS)}")
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    grid = sorted_grid(frame)
+    present = grid.sizes > 0
+    first = np.where(present, grid.micros[np.minimum(grid.starts, max(len(grid.micros) - 1, 0))], 0)
+    last = np.where(present, grid.micros[np.maximum(grid.ends - 1, 0)], 0) if len(grid.micros) else first
+    # One microsecond past the share, so that the last training point itself is included.
+    high = first + np.floor((last - first) * fraction).astype(np.int64) + 1
+    return _fit(grid, first, high, method)
+
+
+def _fit(grid: Grid, low: Int64Array, high: Int64Array, method: str) -> pd.DataFrame:
+    """Scalers from the values with ``low <= ts < high`` of each series (bounds per series code)."""
+    training = (grid.micros >= low[grid.codes]) & (grid.micros < high[grid.codes]) & ~np.isnan(grid.values)
     values = np.where(training, grid.values, np.nan)
     center, scale = _parameters(grid, values, method)
     n_train = np.bincount(grid.codes[training], minlength=len(grid.ids)).astype(np.int64)
@@ -63,7 +104,7 @@ def fit_scalers(
             "center": center,
             "scale": scale,
             "train_start": _first_times(grid, training),
-            "train_end": pd.Series(utc_timestamps(np.full(len(grid.ids), high))),
+            "train_end": pd.Series(utc_timestamps(high)),
             "n_train": n_train,
         }
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sparkhu.analysis._columns import per_series_lookup, series_column
+from sparkhu.analysis._columns import FloatArray, per_series_lookup, series_column
 from sparkhu.analysis._grid import segment_quantiles, sorted_grid
 from sparkhu.frame import SERIES, VALUE, require_columns
 
@@ -50,10 +50,24 @@ def iqr_fences(sample: pd.DataFrame, k: float = DEFAULT_K) -> pd.DataFrame:
     values = np.where(grid.flag(sample, "is_missing"), np.nan, grid.values)
     q1 = segment_quantiles(grid.codes, values, len(grid.ids), 0.25)
     q3 = segment_quantiles(grid.codes, values, len(grid.ids), 0.75)
+    lower, upper = tukey_fences(q1, q3, k)
+    return pd.DataFrame({SERIES: series_column(grid.ids), "q1": q1, "q3": q3, "lower": lower, "upper": upper})
+
+
+def tukey_fences(q1: FloatArray, q3: FloatArray, k: float) -> tuple[FloatArray, FloatArray]:
+    """``(q1 - k·IQR, q3 + k·IQR)`` with ``IQR = q3 - q1``: the one definition of the fences."""
     spread = q3 - q1
-    return pd.DataFrame(
-        {SERIES: series_column(grid.ids), "q1": q1, "q3": q3, "lower": q1 - k * spread, "upper": q3 + k * spread}
-    )
+    return q1 - k * spread, q3 + k * spread
+
+
+def series_fences(values: FloatArray, k: float = DEFAULT_K) -> tuple[float, float]:
+    """Fences of one series' finite values (open fences, ``(-inf, inf)``, when it has none)."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return -np.inf, np.inf
+    q1, q3 = np.quantile(finite, [0.25, 0.75])
+    lower, upper = tukey_fences(q1, q3, k)
+    return float(lower), float(upper)
 
 
 def flag_outliers(frame: pd.DataFrame, fences: pd.DataFrame) -> pd.DataFrame:

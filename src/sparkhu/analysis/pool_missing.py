@@ -23,14 +23,14 @@ import pandas as pd
 
 from sparkhu.analysis._columns import FloatArray, Int64Array, series_column
 from sparkhu.analysis._grid import BoolArray, Grid, sorted_grid
-from sparkhu.analysis.imputation import VARIANTS, fill, impute, missing_mask, period_seconds
-from sparkhu.frame import SERIES, TS, require_columns
+from sparkhu.analysis.imputation import VARIANTS, fill, missing_mask, period_seconds
+from sparkhu.frame import SERIES, TS, VALUE
+from sparkhu.selection import CANDIDATE, CHOSEN, COUNT, SCORE, choose, empty_scores, overlay
 
 #: Tie order of :func:`choose_variants`: the simpler, more local variant wins an exact tie.
 PREFERENCE = ("linear", "seasonal", "spline", "locf", "nocb", "median", "mean", "leave")
 #: The method of a series that could not be scored (too short, or no known points to hide).
 DEFAULT_METHOD = "linear"
-SCORE_COLUMNS = (SERIES, "variant", "mae", "rmse", "n_hidden")
 
 UInt64Array = npt.NDArray[np.uint64]
 
@@ -55,8 +55,9 @@ def score_variants(
         fallback_max_run: Longest run hidden in a series without gaps (lengths 1..this, uniform).
 
     Returns:
-        series_id, variant, mae, rmse (NaN where nothing was hidden, or the variant leaves NaN) and
-        n_hidden (int64), one row per series and variant, sorted by series_id then ``variants`` order.
+        A :mod:`~sparkhu.selection` score table: series_id, candidate (the variant), score (the MAE;
+        NaN where nothing was hidden, or the variant leaves NaN), n (hidden points, int64), plus rmse;
+        one row per series and variant, sorted by series_id then ``variants`` order.
 
     Raises:
         ValueError: On an unknown variant, a hide_fraction outside (0, 0.5] or fallback_max_run < 1.
@@ -70,7 +71,7 @@ def score_variants(
     per_series = period_seconds(grid, periods or {})
     parts = [_errors(grid, hidden, fill(grid, missing | hidden, name, per_series), name) for name in variants]
     if not parts:
-        return pd.DataFrame(columns=list(SCORE_COLUMNS))
+        return empty_scores().assign(rmse=pd.Series(dtype="float64"))
     # Stable sort by series keeps the variants in the given order inside each series.
     return pd.concat(parts, ignore_index=True).sort_values(SERIES, kind="stable").reset_index(drop=True)
 
@@ -87,10 +88,10 @@ def _errors(grid: Grid, hidden: BoolArray, filled: FloatArray, variant: str) -> 
     return pd.DataFrame(
         {
             SERIES: series_column(grid.ids),
-            "variant": pd.Series([variant] * n, dtype="string"),
-            "mae": mae,
+            CANDIDATE: pd.Series([variant] * n, dtype="string"),
+            SCORE: mae,
+            COUNT: count.astype(np.int64),
             "rmse": rmse,
-            "n_hidden": count.astype(np.int64),
         }
     )
 
@@ -176,59 +177,67 @@ def _splitmix(x: UInt64Array) -> UInt64Array:
 
 
 def choose_variants(scores: pd.DataFrame) -> pd.DataFrame:
-    """The variant with the lowest MAE per series.
+    """The variant with the lowest MAE per series (:func:`sparkhu.selection.choose`).
 
     Exact ties go to the variant earlier in :data:`PREFERENCE`; a series without any finite MAE
     gets :data:`DEFAULT_METHOD`.
 
-    Args:
-        scores: As returned by :func:`score_variants`.
-
     Returns:
-        series_id, method (string), sorted by series_id.
-
+        series_id, chosen, score, sorted by series_id.
     """
-    require_columns(scores, [SERIES, "variant", "mae"])
-    rank = scores["variant"].map({name: index for index, name in enumerate(PREFERENCE)}).fillna(len(PREFERENCE))
-    ordered = scores.assign(_rank=rank.to_numpy()).sort_values([SERIES, "mae", "_rank"], na_position="last")
-    best = ordered.drop_duplicates(SERIES, keep="first")
-    method = best["variant"].where(best["mae"].notna(), DEFAULT_METHOD)
-    return pd.DataFrame(
-        {SERIES: series_column(best[SERIES].to_numpy()), "method": pd.Series(method.to_numpy(), dtype="string")}
-    )
+    return choose(scores, PREFERENCE, DEFAULT_METHOD)
 
 
-def pool(imputed_variants: pd.DataFrame, choice: pd.DataFrame) -> pd.DataFrame:
-    """The chosen variant's rows of every series.
+def imputed_points(frame: pd.DataFrame, variants: Sequence[str], periods: Mapping[str, float | None]) -> pd.DataFrame:
+    """Every variant's values at the points it replaces (all other points keep their input value).
 
     Args:
-        imputed_variants: Rows of :func:`~sparkhu.analysis.imputation.impute` for several variants
-            (series_id, ts, value, variant, ...).
-        choice: series_id, method (as from :func:`choose_variants`); a series without a row gets
-            :data:`DEFAULT_METHOD`.
+        frame: Long frame on the regular grid (series_id, ts, value[, is_missing, is_outlier]).
+        variants: Variants to run (one shared grid: the sort and the masks are computed once).
+        periods: Decided period in seconds per series.
 
     Returns:
-        The chosen rows without ``variant``, plus ``method`` (string), sorted by series_id and ts.
+        series_id, ts, value, is_missing, is_outlier and ``candidate`` for the replaced rows of every
+        variant, variant by variant, sorted by series_id and ts inside each.
+    """
+    grid = sorted_grid(frame)
+    missing = missing_mask(grid, frame)
+    per_series = period_seconds(grid, periods)
+    rows = grid.rows(frame)[missing]
+    keep = [column for column in (SERIES, TS, "is_missing", "is_outlier") if column in rows.columns]
+    parts = [rows[keep].assign(**{VALUE: fill(grid, missing, name, per_series)[missing],
+                                  CANDIDATE: pd.Series(name, index=rows.index, dtype="string")})
+             for name in variants]
+    return pd.concat(parts, ignore_index=True) if parts else rows[keep].assign(**{VALUE: [], CANDIDATE: []})
+
+
+def pool(frame: pd.DataFrame, points: pd.DataFrame, choice: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every series' missing points filled by its chosen variant.
+
+    Args:
+        frame: The long frame the variants filled.
+        points: :func:`imputed_points` of (at least) the chosen variants.
+        choice: series_id, chosen (as from :func:`choose_variants`).
+
+    Returns:
+        ``frame``'s rows (same order) with the values filled, plus ``method`` (string).
 
     Raises:
-        ValueError: If a series' chosen method is not among its variants.
-
+        ValueError: If a series' chosen variant has no points while the series has some to fill.
     """
-    require_columns(imputed_variants, [SERIES, TS, "variant"])
-    chosen = dict(zip(choice[SERIES].astype(str), choice["method"].astype(str), strict=True))
-    keys = imputed_variants[SERIES].astype(str)
-    wanted = keys.map(chosen).fillna(DEFAULT_METHOD)
-    rows = imputed_variants[(imputed_variants["variant"].astype(str) == wanted).to_numpy()]
-    absent = set(keys.unique()) - set(rows[SERIES].astype(str).unique())
-    if absent:
-        raise ValueError(f"the chosen method of series {sorted(absent)[:5]} is not among their imputed variants")
-    out = rows.drop(columns="variant").rename_axis(None)
-    out["method"] = pd.Series(rows["variant"].to_numpy(), index=rows.index, dtype="string")
-    return out.sort_values([SERIES, TS], kind="stable").reset_index(drop=True)
+    pairs = points[[SERIES, CANDIDATE]].drop_duplicates().astype(str)
+    present = set(zip(pairs[SERIES], pairs[CANDIDATE], strict=True))
+    to_fill = set(pairs[SERIES])
+    lacking = sorted(series for series, chosen in zip(choice[SERIES].astype(str), choice[CHOSEN].astype(str),
+                                                      strict=True)
+                     if series in to_fill and (series, chosen) not in present)
+    if lacking:
+        raise ValueError(f"the chosen variant of series {lacking[:5]} is not among their imputed variants")
+    return overlay(frame, points, choice)
 
 
 def pooled(frame: pd.DataFrame, periods: Mapping[str, float | None], seed: int = 0) -> pd.DataFrame:
-    """Score every variant, choose per series and impute with the choices: the three steps in one call."""
+    """Score every variant, choose per series and fill with the choices: the three steps in one call."""
     choice = choose_variants(score_variants(frame, VARIANTS, periods, seed))
-    chosen = [impute(frame, name, periods) for name in sorted(set(choice["method"].astype(str)))]
-    return pool(pd.concat(chosen, ignore_index=True), choice)
+    points = imputed_points(frame, sorted(set(choice[CHOSEN].astype(str))), periods)
+    return pool(sorted_grid(frame).rows(frame), points, choice)

@@ -14,6 +14,6 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = USAGE_ERROR) -> NoReturn:
-    """Print ``message`` as an error and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}")
+    """Print ``message`` as a one-line error (never wrapped at the terminal width) and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)

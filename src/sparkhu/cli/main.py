@@ -6,10 +6,12 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sparkhu.cli import detect, features, ingest, manifests, pipeline, report, runs, tables, task, workflow
-from sparkhu.config import get_settings
+from sparkhu.cli.errors import fail
+from sparkhu.config import SettingsError, get_settings
 
 app = typer.Typer(
     name="sparkhu",
@@ -20,10 +22,15 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """Sparkhu: validate, clean and analyse many time series, locally or on Argo Workflows."""
+    # Every command, `config` included, starts from valid settings: a misspelt SPARKHU_* variable is a
+    # one-line error with exit code 2, not a setting silently left at its default.
+    try:
+        get_settings()
+    except SettingsError as error:
+        fail(str(error))
 
 
 for module in (features, ingest, detect, task, workflow, runs, tables, pipeline, manifests, report):
@@ -32,10 +39,12 @@ for module in (features, ingest, detect, task, workflow, runs, tables, pipeline,
 
 @app.command("config")
 def show_config() -> None:
-    """Print the effective configuration (environment variables SPARKHU_*)."""
-    table = Table("setting", "value", "environment variable", title="Sparkhu configuration")
-    for key, value in get_settings().effective().items():
-        table.add_row(key, value, f"SPARKHU_{key.upper()}")
+    """Print every setting: its environment variable, effective value and source (environment or default)."""
+    table = Table(title="Sparkhu configuration")
+    for header in ("setting", "environment variable", "value", "source"):
+        table.add_column(header, overflow="fold")  # long URLs and paths wrap, never cut to "…"
+    for view in get_settings().describe():
+        table.add_row(view.name, view.variable, escape(view.value), view.source)
     Console().print(table)
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from sparkhu.cli.errors import fail
 from sparkhu.cli.tables import lake_from_settings, tables_table
-from sparkhu.cli.workflow import execute, parse_parameters
+from sparkhu.cli.workflow import MANIFEST_BACKOFF_HELP, backoff_mode, execute, parse_parameters
 from sparkhu.config import get_settings
 from sparkhu.demo.generate import DemoFiles, write_demo
 from sparkhu.storage.lake import Lake
@@ -43,6 +43,7 @@ def run_pipeline(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Workflow parameter name=value.")] = None,
     parallelism: Annotated[int | None, typer.Option(help="Parallel nodes (default: workers).")] = None,
     warm: Annotated[bool, typer.Option("--warm/--no-warm", help="Run task CLIs in warm workers.")] = True,
+    manifest_backoff: Annotated[bool, typer.Option("--manifest-backoff", help=MANIFEST_BACKOFF_HELP)] = False,
 ) -> None:
     """Run the daily univariate pipeline locally, from its WorkflowTemplate."""
     if bool(start) != bool(end):
@@ -53,7 +54,8 @@ def run_pipeline(
             fail("nothing ingested yet: run `sparkhu ingest FILE ...` first (or `sparkhu demo`)")
         start, end = (moment.isoformat() for moment in interval)
     parameters = {"start": start, "end": end, **parse_parameters(param)}
-    execute(daily_template(), parameters, parallelism=parallelism, warm=warm, label=DAILY_TEMPLATE)
+    execute(daily_template(), parameters, parallelism=parallelism, warm=warm, label=DAILY_TEMPLATE,
+            backoff=backoff_mode(manifest_backoff))
 
 
 def demo(

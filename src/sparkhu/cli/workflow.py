@@ -9,11 +9,24 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from sparkhu.cli.errors import fail
-from sparkhu.cli.runs import nodes_table, seconds, styled
+from sparkhu.cli.runs import STATUS_STYLES, nodes_table, seconds, styled
 from sparkhu.config import get_settings
-from sparkhu.executor import FINISHED, RunEvent, RunResult, WorkflowSpecError, load_workflow, run_workflow
+from sparkhu.executor import (
+    EXCERPT_LINES,
+    FINISHED,
+    LOCAL_MAX_DELAY_S,
+    BackoffMode,
+    NodeResult,
+    RunEvent,
+    RunResult,
+    WorkflowSpecError,
+    load_workflow,
+    log_tail,
+    run_workflow,
+)
 
 workflow_app = typer.Typer(help="Run Argo WorkflowTemplates locally, without a cluster.",
                            no_args_is_help=True)
@@ -22,6 +35,13 @@ console = Console()
 PARAM_HELP = "Workflow parameter name=value (repeat)."
 PARALLELISM_HELP = "Most node processes at once (default: the workflow's, at most SPARKHU_WORKERS)."
 NO_WARM_HELP = "Start a fresh process for every node, also for `sparkhu ...` commands."
+MANIFEST_BACKOFF_HELP = (
+    "Retry exactly as the manifest's retryStrategy says: its backoff delays (15s, then 30s in the committed "
+    "manifests) and every failure its retryPolicy names. Default: the same retry limits and policies with "
+    f"delays of at most {LOCAL_MAX_DELAY_S:g}s, and no retry of a command that refused its input (exit code 2)."
+)
+EXCERPT_NODES = 5  # failed nodes whose log excerpt a failed run shows; `sparkhu runs show --logs` has all
+FAILED = ("Failed", "Error")
 
 
 def parse_parameters(pairs: list[str] | None) -> dict[str, str]:
@@ -85,18 +105,41 @@ def run_command(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help=PARAM_HELP)] = None,
     parallelism: Annotated[int | None, typer.Option(min=1, help=PARALLELISM_HELP)] = None,
     no_warm: Annotated[bool, typer.Option("--no-warm", help=NO_WARM_HELP)] = False,
+    manifest_backoff: Annotated[bool, typer.Option("--manifest-backoff", help=MANIFEST_BACKOFF_HELP)] = False,
 ) -> None:
     """Run a WorkflowTemplate on this machine: DAG order, loops, retries, parallel branches."""
-    execute(file, parse_parameters(param), parallelism=parallelism, warm=not no_warm, label=str(file))
+    execute(file, parse_parameters(param), parallelism=parallelism, warm=not no_warm, label=str(file),
+            backoff=backoff_mode(manifest_backoff))
+
+
+def backoff_mode(manifest_backoff: bool) -> BackoffMode:
+    """The executor's backoff mode for the ``--manifest-backoff`` flag (short local delays without it)."""
+    return BackoffMode.MANIFEST if manifest_backoff else BackoffMode.LOCAL
 
 
 def execute(source: Path | dict[str, Any], parameters: dict[str, str], *, parallelism: int | None, warm: bool,
-            label: str) -> RunResult:
-    """Run a workflow with live progress, print its node table, and exit 1 when it failed (2 when refused)."""
+            label: str, backoff: BackoffMode = BackoffMode.LOCAL) -> RunResult:
+    """Run a workflow with live progress, print its node table, and exit 1 when it failed (2 when refused).
+
+    Args:
+        source: The WorkflowTemplate file, or the document as a mapping.
+        parameters: Workflow parameter values.
+        parallelism: Most node processes at once (None: the workflow's, at most the workers).
+        warm: Run ``sparkhu ...`` commands in warm workers.
+        label: How error messages name the workflow.
+        backoff: Short local retry delays, or the manifest's exactly.
+
+    Returns:
+        The run's result, when it succeeded.
+
+    Raises:
+        typer.Exit: 1 when the run failed (after the log excerpts of its failed nodes), 2 when refused.
+
+    """
     try:
         with LiveProgress(console) as progress:
             result = run_workflow(source, parameters, get_settings(), parallelism=parallelism, warm=warm,
-                                  on_event=progress)
+                                  on_event=progress, backoff=backoff)
     except WorkflowSpecError as error:
         fail(f"{label}: {error}")
     report(result)
@@ -106,13 +149,39 @@ def execute(source: Path | dict[str, Any], parameters: dict[str, str], *, parall
 
 
 def report(result: RunResult) -> None:
-    """The final table of nodes and the run's status line."""
+    """The final table of nodes, the log excerpts of failed nodes, and the run's status line."""
     console.print(nodes_table(result.nodes, f"Workflow {result.name}"))
+    if not result.ok:
+        print_failure_excerpts(result.nodes)
     message = f" ({result.message})" if result.message else ""
     console.print(f"Run [bold]{result.run_id}[/] {styled(result.status)} in {seconds(result.duration_s)}"
                   f"{message}. Logs: {get_settings().logs / result.run_id}")
     if not result.ok:
         console.print(f"See `sparkhu runs show {result.run_id[:8]} --logs`.")
+
+
+def print_failure_excerpts(nodes: list[NodeResult], lines: int = EXCERPT_LINES, most: int = EXCERPT_NODES) -> None:
+    """For each failed node that ran a command (at most ``most``), the last ``lines`` lines of its log.
+
+    Args:
+        nodes: The run's nodes, in the order they started.
+        lines: Lines of each log to show.
+        most: Failed nodes to show; the rest are counted.
+
+    """
+    failed = [node for node in nodes if node.status in FAILED and node.log_path]
+    for node in failed[:most]:
+        console.print(excerpt_heading(node, lines), soft_wrap=True)
+        for line in log_tail(node.log_path, lines) or ["(empty log)"]:
+            console.print(Text(f"  {line}"), soft_wrap=True)
+    if len(failed) > most:
+        console.print(f"... and {len(failed) - most} more failed nodes.")
+
+
+def excerpt_heading(node: NodeResult, lines: int) -> Text:
+    """``<node> <status>: last <n> lines of <log path>`` in the status colour."""
+    return Text.assemble((node.name, "bold"), " ", (node.status, STATUS_STYLES.get(node.status, "")),
+                         f": last {lines} lines of {node.log_path}")
 
 
 @workflow_app.command("check")

@@ -14,6 +14,7 @@ from sparkhu.executor.errors import NodeError
 from sparkhu.executor.launch import Launcher
 from sparkhu.executor.recorder import Recorder
 from sparkhu.executor.results import NodeResult
+from sparkhu.executor.retry import RetryTiming
 from sparkhu.executor.spec import Template, WorkflowSpec
 from sparkhu.executor.templating import substitute
 
@@ -25,6 +26,7 @@ class RunContext:
     Attributes:
         limiter: Bounds the processes running at once (the run's parallelism).
         base_env: Environment of every node process before the container's own ``env``.
+        retry_timing: How long to wait between attempts (local default or the manifest's backoff).
         cancel: Set when the run is interrupted; running processes are stopped.
 
     """
@@ -37,6 +39,7 @@ class RunContext:
     launcher: Launcher
     recorder: Recorder
     base_env: dict[str, str]
+    retry_timing: RetryTiming = field(default_factory=RetryTiming)
     cancel: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     _log_names: set[str] = field(default_factory=set)

@@ -18,6 +18,7 @@ from sparkhu.executor.launch import GRACE_S, Launcher, ProcessLauncher
 from sparkhu.executor.node import run_process_node
 from sparkhu.executor.recorder import EventHandler, Recorder
 from sparkhu.executor.results import NodeResult, RunResult
+from sparkhu.executor.retry import BackoffMode, RetryTiming
 from sparkhu.executor.warm import DEFAULT_ENTRYPOINTS, WarmLauncher
 
 
@@ -41,6 +42,7 @@ def run_workflow(
     warm: bool = True,
     on_event: EventHandler | None = None,
     warm_entrypoints: Mapping[str, str] | None = None,
+    backoff: BackoffMode | str = BackoffMode.LOCAL,
 ) -> RunResult:
     """Run a Workflow/WorkflowTemplate locally and record it in the metadata database.
 
@@ -55,14 +57,19 @@ def run_workflow(
             ``if __name__ == "__main__":`` guard (workers re-import the main module).
         on_event: Called (from several threads) as the run and its nodes change.
         warm_entrypoints: Command name → ``module:function`` taking argv and returning an exit code.
+        backoff: ``local`` (default): the manifests' retry limits and policies with delays of at most
+            0.2 s, and no retry of a command that refused its input (exit code 2); ``manifest``: the
+            manifests' backoff and policies exactly (see :mod:`sparkhu.executor.retry`).
 
     Returns:
         The run's result; ``status`` is Succeeded, Failed or Error.
 
     Raises:
         WorkflowSpecError: Before anything runs, when the workflow or a parameter is unusable.
+        ValueError: When ``backoff`` is not a :class:`BackoffMode` value.
 
     """
+    timing = RetryTiming(BackoffMode(backoff))
     workflow = load_workflow(source)
     values = workflow_parameters(workflow, parameters or {})
     run = RunResult(str(uuid.uuid4()), workflow.name, "Running", [], now(), parameters=values)
@@ -74,7 +81,7 @@ def run_workflow(
     ctx = RunContext(
         run_id=run.run_id, spec=workflow, workflow_scope=_workflow_scope(workflow, run, values),
         log_dir=settings.logs / run.run_id, limiter=threading.Semaphore(width), launcher=launcher,
-        recorder=recorder, base_env=_base_env(settings),
+        recorder=recorder, base_env=_base_env(settings), retry_timing=timing,
     )
     ctx.log_dir.mkdir(parents=True, exist_ok=True)
     recorder.start()

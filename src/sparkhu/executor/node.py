@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,12 +12,9 @@ from sparkhu.executor.context import RunContext, template_scope
 from sparkhu.executor.errors import NodeError
 from sparkhu.executor.outputs import OutputMap, map_outputs, read_outputs
 from sparkhu.executor.results import NodeResult
+from sparkhu.executor.retry import BackoffMode, RetryTiming, manifest_delay, policy_retries
 from sparkhu.executor.spec import RetryStrategy, Template
 from sparkhu.executor.templating import substitute
-
-# Which attempt phases each retry policy retries ("Error": the command could not run or finish cleanly).
-_RETRIED = {"Always": {"Failed", "Error"}, "OnFailure": {"Failed"}, "OnError": {"Error"},
-            "OnTransientError": {"Error"}}
 
 
 @dataclass(frozen=True)
@@ -65,13 +63,23 @@ def _attempts(ctx: RunContext, node: NodeResult, template: Template, command: Co
         node.attempts += 1
         attempt = _attempt(ctx, node, template, command)
         node.exit_code = attempt.exit_code
-        retried = _RETRIED[strategy.policy] if strategy else set()
-        if attempt.phase == "Succeeded" or node.attempts > limit or attempt.phase not in retried:
+        if attempt.phase == "Succeeded" or node.attempts > limit or not policy_retries(strategy, attempt.phase):
             return attempt
-        delay = _backoff_delay(strategy, node.attempts, time.monotonic() - first_start)
+        timing = ctx.retry_timing
+        if timing.refused_input(attempt.phase, attempt.exit_code):
+            return _refused(Path(node.log_path), attempt)
+        delay = timing.delay(strategy, node.attempts, time.monotonic() - first_start)
         if delay is None or ctx.cancel.wait(delay):
             return attempt
-        _append_log(Path(node.log_path), f"--- {attempt.message}; retrying in {delay:g}s\n")
+        note = _retry_note(timing, strategy, node.attempts, delay)
+        _append_log(Path(node.log_path), f"--- {attempt.message}; {note}\n")
+
+
+def _refused(log_path: Path, attempt: Attempt) -> Attempt:
+    """The last attempt of a node whose command refused its input (not retried in local mode)."""
+    _append_log(log_path, f"--- {attempt.message}: the command refused its input; not retried locally "
+                          "(--manifest-backoff retries it as the manifest says)\n")
+    return dataclasses.replace(attempt, message=f"{attempt.message}: bad input, not retried")
 
 
 def _attempt(ctx: RunContext, node: NodeResult, template: Template, command: Command) -> Attempt:
@@ -132,17 +140,15 @@ def _retry_limit(
     return max(limit, 0), strategy
 
 
-def _backoff_delay(strategy: RetryStrategy | None, failures: int, elapsed_s: float) -> float | None:
-    """Seconds to wait before the next attempt, or None when ``maxDuration`` is used up."""
+def _retry_note(timing: RetryTiming, strategy: RetryStrategy | None, failures: int, delay: float) -> str:
+    """The log's "retrying in ..." note; a shortened local delay also names the manifest's."""
+    note = f"retrying in {delay:g}s"
     backoff = strategy.backoff if strategy else None
-    if backoff is None:
-        return 0.0
-    delay = backoff.duration_s * backoff.factor ** (failures - 1)
-    if backoff.cap_s is not None:
-        delay = min(delay, backoff.cap_s)
-    if backoff.max_duration_s is not None and elapsed_s + delay > backoff.max_duration_s:
-        return None
-    return delay
+    if timing.mode is BackoffMode.LOCAL and backoff is not None:
+        wanted = manifest_delay(backoff, failures)
+        if wanted > delay:
+            note += f" (local backoff; the manifest waits {wanted:g}s: --manifest-backoff)"
+    return note
 
 
 def _append_log(path: Path, text: str) -> None:

@@ -136,8 +136,17 @@ TABLES: dict[str, TableSpec] = {
             "imputed_variants",
             _schema(*_SERIES_POINT, ("variant", pa.string(), False), ("is_missing", pa.bool_(), False),
                     ("is_outlier", pa.bool_())),
-            description="One imputed copy of each series per handle-missing variant",
+            description="Each handle-missing variant's values at the points it filled (the rest is `outliers`)",
             sort_by=("variant", "series_id", "ts"),
+        ),
+        TableSpec(
+            "selection_scores",
+            _schema(("stage", pa.string(), False), ("series_id", pa.string(), False), *_INTERVAL,
+                    ("candidate", pa.string(), False), ("metric", pa.string(), False), ("score", pa.float64()),
+                    ("n", pa.int64())),
+            time_column="interval_start",
+            description="Score of every candidate per series and stage (variants, models): what pooling chooses on",
+            sort_by=("stage", "series_id", "candidate"),
         ),
         TableSpec(
             "imputed",
@@ -161,7 +170,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "anomaly_variants",
             _schema(*_SERIES_POINT, ("variant", pa.string(), False)),
-            description="One anomaly-handled copy of each series per handle-anomalies variant",
+            description="Each handle-anomalies variant's values at the points it handled (the rest is `anomalies`)",
             sort_by=("variant", "series_id", "ts"),
         ),
         TableSpec(

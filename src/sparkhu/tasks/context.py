@@ -12,7 +12,7 @@ from sparkhu.config import Settings
 from sparkhu.metadata.db import session_scope
 from sparkhu.metadata.features import Feature, get_features
 from sparkhu.storage.lake import Lake, Slice
-from sparkhu.tasks.engine import Engine
+from sparkhu.tasks.engines import Engine, Read, SeriesStep, StepResult, Write
 from sparkhu.tasks.interval import Interval, Shard
 from sparkhu.tasks.params import TaskInputError
 
@@ -28,7 +28,7 @@ class TaskContext:
         shard: The shard the run owns.
         series: Series ids the run is limited to, or None for every series (unsharded, unfiltered).
         params: Validated parameter values.
-        engine: Engine for per-series work.
+        engine: The engine that runs the task's data path (:meth:`run_step`).
     """
 
     settings: Settings
@@ -39,11 +39,14 @@ class TaskContext:
     params: dict[str, Any]
     engine: Engine
 
-    def slice(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
-              **equals: str | int) -> Slice:
-        """The run's slice, or a slice with other bounds over the same series."""
+    def slice(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None, **equals: str | int) -> Slice:
+        """The run's slice, or a slice with other bounds (or fixed column values) over the same series."""
+        return self._slice(start, end, equals, {})
+
+    def _slice(self, start: pd.Timestamp | None, end: pd.Timestamp | None, equals: dict[str, str | int],
+               among: dict[str, tuple[str, ...]]) -> Slice:
         return Slice(start=self.interval.start if start is None else start,
-                     end=self.interval.end if end is None else end, series=self.series, equals=equals)
+                     end=self.interval.end if end is None else end, series=self.series, equals=equals, among=among)
 
     def read(self, table: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
              among: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
@@ -51,26 +54,36 @@ class TaskContext:
 
         ``among`` further keeps rows whose column holds one of the given values (pushed into the scan).
         """
-        where = self.slice(start, end)
-        return self.lake.read(table, Slice(where.start, where.end, where.series, among=among or {}))
+        return self.lake.read(table, self._slice(start, end, {}, among or {}))
 
-    def read_column_values(self, table: str, column: str) -> set[str]:
-        """Distinct values of one column of ``table`` in the run's slice."""
-        values = self.lake.read(table, self.slice(), columns=[column])[column]
-        return {str(value) for value in values.unique()}
+    def reading(self, table: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                columns: tuple[str, ...] | None = None, **equals: str | int) -> Read:
+        """An input of a step: ``table`` for the run's series in ``[start, end)`` (default: the interval)."""
+        return Read(table, self._slice(start, end, equals, {}), columns)
+
+    def writing(self, table: str, start: pd.Timestamp | None = None, among: dict[str, tuple[str, ...]] | None = None,
+                **equals: str | int) -> Write:
+        """An output of a step: the run's slice of ``table`` (from ``start``; with fixed column values)."""
+        return Write(table, self._slice(start, None, equals, among or {}))
+
+    def run_step(self, step: SeriesStep) -> StepResult:
+        """Run the task's data path on the engine."""
+        return self.engine.run(self.lake, step)
 
     def write(self, table: str, frame: pd.DataFrame, **equals: str | int) -> int:
         """Replace the run's slice of ``table`` with ``frame``; return the new table version."""
         return self.lake.replace(table, frame, self.slice(**equals))
 
-    def with_interval(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` stamped with the run's ``interval_start`` and ``interval_end`` (interval-level tables)."""
-        return frame.assign(interval_start=self.interval.start, interval_end=self.interval.end)
-
     def features(self) -> dict[str, Feature]:
         """Registered features of the run's series."""
         with session_scope(self.settings.database) as session:
             return get_features(session, self.series)
+
+    def feature_frame(self, *attributes: str) -> pd.DataFrame:
+        """One row per registered feature of the run's series: ``series_id`` and the named attributes."""
+        features = self.features()
+        columns = {name: [getattr(feature, name) for feature in features.values()] for name in attributes}
+        return pd.DataFrame({"series_id": pd.Series(list(features), dtype="string"), **columns})
 
     def periods(self, since: pd.Timestamp | None = None) -> dict[str, float]:
         """Decided period of each series since ``since`` (default: the interval start; latest wins)."""

@@ -1,23 +1,33 @@
-"""Task ``handle-anomalies``: one handling variant (the workflow fans out over the variant list).
+"""Task ``handle-anomalies``: a group of handling variants on one shard, each applied and scored.
 
 Cleaning handles more than the few ``is_anomaly`` alarms: every point whose residual score reaches
 ``clean_threshold`` is handled too, so that a model never trains on a spike an operator was not paged for.
+A handler changes only those points, so ``anomaly_variants`` keeps only them (the rest of a series is
+the ``anomalies`` input); each variant's one-step-ahead forecast error after the handled points goes to
+``selection_scores`` (stage ``anomaly_handling``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
-from sparkhu.analysis.anomaly_handling import HANDLERS, handle_anomalies
+from sparkhu.analysis.anomaly_handling import HANDLERS, handled_points, score_handlers
+from sparkhu.selection import CANDIDATE
 from sparkhu.tasks.context import TaskContext
+from sparkhu.tasks.engines import SeriesStep, counts
+from sparkhu.tasks.handle_missing import score_rows
 from sparkhu.tasks.params import Param
+from sparkhu.tasks.plan import variant_list
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
 FLAG = "to_handle"
+STAGE = "anomaly_handling"
+METRIC = "mae"
 CLEAN_THRESHOLD = Param("clean_threshold", float, 5.0, "Residual score from which cleaning handles a point",
                         minimum=0.5, maximum=1000)
-CONTEXT_DAYS = Param("context_days", float, 1.0, "Days before the interval (EMA history)", minimum=0.0,
-                     maximum=366)
+ANOMALY_COLUMNS = ("series_id", "ts", "value", "is_anomaly", "anomaly_score", "expected")
 
 
 def cleaning_flags(anomalies: pd.DataFrame, clean_threshold: float) -> pd.DataFrame:
@@ -26,25 +36,45 @@ def cleaning_flags(anomalies: pd.DataFrame, clean_threshold: float) -> pd.DataFr
     return anomalies.assign(**{FLAG: anomalies["is_anomaly"].astype(bool) | (scores >= clean_threshold)})
 
 
+def handled(frames: Mapping[str, pd.DataFrame], *, variants: list[str], clean_threshold: float,
+            start: pd.Timestamp, end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """Every variant's handled points inside the interval, and every variant's score, for whole series."""
+    flagged = cleaning_flags(frames["anomalies"], clean_threshold)
+    points, outputs = handled_points(flagged, variants, flag_column=FLAG)
+    inside = {name: out[out["ts"] >= start] for name, out in outputs.items()}
+    scores = score_handlers(inside, flag_column=FLAG)
+    points = points[points["ts"] >= start].rename(columns={CANDIDATE: "variant"})
+    changed = sum(int((out["value"] != out["raw_value"]).sum()) for out in inside.values())
+    return {"selection_scores": score_rows(scores, STAGE, METRIC, start, end), "anomaly_variants": points,
+            "counts": counts(flagged=len(points), changed=changed)}
+
+
 def run(ctx: TaskContext) -> TaskOutcome:
-    """Handle the flagged points of every series with ``variant``."""
-    variant = ctx.params["variant"]
-    anomalies = ctx.read("anomalies", start=ctx.days_before_start(ctx.params["context_days"]))
-    flagged = cleaning_flags(anomalies, ctx.params["clean_threshold"])
-    handled = ctx.engine.map_series(handle_anomalies, flagged, variant=variant, flag_column=FLAG)
-    handled = handled[handled["ts"] >= ctx.interval.start]
-    ctx.write("anomaly_variants", handled, variant=variant)
-    changed = int((handled["value"] != handled["raw_value"]).sum())
-    return TaskOutcome(rows_in=len(anomalies), rows_out=len(handled), n_series=int(handled["series_id"].nunique()),
-                       counts={"flagged": int(handled[FLAG].sum()), "changed": changed})
+    """Handle the flagged points of every series with each variant of the group."""
+    variants = variant_list(ctx.params["variants"], tuple(HANDLERS), "variants")
+    result = ctx.run_step(SeriesStep(
+        reads={"anomalies": ctx.reading("anomalies", start=ctx.days_before_start(ctx.params["context_days"]),
+                                        columns=ANOMALY_COLUMNS)},
+        compute=handled,
+        writes={"selection_scores": ctx.writing("selection_scores", among={"candidate": tuple(variants)},
+                                                stage=STAGE),
+                "anomaly_variants": ctx.writing("anomaly_variants", among={"variant": tuple(variants)})},
+        kwargs={"variants": variants, "clean_threshold": ctx.params["clean_threshold"],
+                "start": ctx.interval.start, "end": ctx.interval.end},
+    ))
+    return TaskOutcome(rows_in=result.rows_in["anomalies"], rows_out=result.rows_out["anomaly_variants"],
+                       n_series=result.n_series, counts={"variants": len(variants), **result.totals()})
 
 
 SPEC = register(TaskSpec(
     name="handle-anomalies",
-    summary="Handle anomalous points with one variant (replace by expected, EMA, clip, keep)",
+    summary="Handle anomalous points with a group of variants (replace by expected, EMA, clip, keep)",
     inputs=("anomalies",),
-    outputs=("anomaly_variants",),
-    params=(Param("variant", str, "keep", "Handling variant", choices=tuple(HANDLERS)), CLEAN_THRESHOLD,
-            CONTEXT_DAYS),
+    outputs=("selection_scores", "anomaly_variants"),
+    params=(
+        Param("variants", str, ",".join(HANDLERS), "Handling variants to run (comma list)"),
+        CLEAN_THRESHOLD,
+        Param("context_days", float, 1.0, "Days before the interval (EMA history)", minimum=0.0, maximum=366),
+    ),
     run=run,
 ))

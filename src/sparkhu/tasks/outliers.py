@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import pandas as pd
+
 from sparkhu.analysis.outliers import DEFAULT_K, flag_outliers, iqr_fences
 from sparkhu.tasks.context import TaskContext
+from sparkhu.tasks.engines import SeriesStep, counts
 from sparkhu.tasks.params import Param
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
+
+
+def flagged(frames: Mapping[str, pd.DataFrame], *, k: float, start: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """Flags of the points since ``start``, with fences from the whole sample."""
+    sample = frames["sample"]
+    points = sample[sample["ts"] >= start]
+    rows = flag_outliers(points, iqr_fences(sample, k=k))
+    return {"outliers": rows, "counts": counts(outliers=int(rows["is_outlier"].sum()), sample_rows=len(sample))}
 
 
 def run(ctx: TaskContext) -> TaskOutcome:
     """Fences ``Q1 - k*IQR``, ``Q3 + k*IQR`` from the sample window; points beyond them are outliers."""
     sample_start = min(ctx.lookback(ctx.params["sample_days"]), ctx.interval.start)
-    sample = ctx.read("missing_marked", start=sample_start)
-    points = sample[sample["ts"] >= ctx.interval.start]
-    flagged = flag_outliers(points, iqr_fences(sample, k=ctx.params["k"]))
-    ctx.write("outliers", flagged)
-    return TaskOutcome(rows_in=len(points), rows_out=len(flagged), n_series=int(flagged["series_id"].nunique()),
-                       counts={"outliers": int(flagged["is_outlier"].sum()), "sample_rows": len(sample)})
+    result = ctx.run_step(SeriesStep(
+        reads={"sample": ctx.reading("missing_marked", start=sample_start,
+                                     columns=("series_id", "ts", "value", "is_missing"))},
+        compute=flagged, writes={"outliers": ctx.writing("outliers")},
+        kwargs={"k": ctx.params["k"], "start": ctx.interval.start},
+    ))
+    return TaskOutcome(rows_in=result.rows_out["outliers"], rows_out=result.rows_out["outliers"],
+                       n_series=result.n_series, counts=result.totals())
 
 
 SPEC = register(TaskSpec(
@@ -25,7 +40,8 @@ SPEC = register(TaskSpec(
     inputs=("missing_marked",),
     outputs=("outliers",),
     params=(
-        Param("k", float, DEFAULT_K, "Fence multiplier of the IQR", minimum=0.1, maximum=100),
+        Param("k", float, DEFAULT_K, "Fence multiplier of the IQR", minimum=0.1, maximum=100,
+              workflow_name="outlier-k"),
         Param("sample_days", float, 60.0, "Sample window for the quartiles (days back from the end)",
               minimum=0.01, maximum=3650),
     ),

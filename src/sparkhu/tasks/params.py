@@ -23,6 +23,9 @@ class Param:
         choices: Allowed values (for ``str`` parameters).
         minimum: Smallest allowed value (numbers).
         maximum: Largest allowed value (numbers).
+        workflow_name: Name of the workflow parameter that feeds it (``argo submit -p NAME=...``); by
+            default ``<task>-<name>`` in kebab case. Tasks that must agree on a value (the same context
+            window, say) share one parameter by giving it the same name.
     """
 
     name: str
@@ -32,6 +35,19 @@ class Param:
     choices: tuple[str, ...] = field(default=())
     minimum: float | None = None
     maximum: float | None = None
+    workflow_name: str | None = None
+
+    @property
+    def input_name(self) -> str:
+        """Name of the parameter as a template input; Argo names are kebab-case by convention."""
+        return self.name.replace("_", "-")
+
+    @property
+    def default_text(self) -> str:
+        """The default as the text a command line or a manifest carries (``parse`` reads it back)."""
+        if self.type is bool:
+            return "true" if self.default else "false"
+        return str(self.default)
 
     def parse(self, text: str) -> Any:
         """Convert ``text`` to this parameter's type and check its bounds.

@@ -10,7 +10,16 @@ from sparkhu.analysis.anomaly_handling import HANDLERS
 from sparkhu.analysis.imputation import VARIANTS
 from sparkhu.tasks.context import TaskContext
 from sparkhu.tasks.params import Param, TaskInputError
-from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
+from sparkhu.tasks.spec import LIGHT, TaskOutcome, TaskSpec, register
+
+SHARDS_OUTPUT = "shards"
+"""Output: JSON list of shard labels, e.g. ``["0/2", "1/2"]``; sharded nodes loop over it."""
+
+MISSING_FANOUT = "missing_fanout"
+"""Output: JSON list of ``{"variants", "shard"}`` maps, one ``handle-missing`` node each."""
+
+ANOMALY_FANOUT = "anomaly_fanout"
+"""Output: JSON list of ``{"variants", "shard"}`` maps, one ``handle-anomalies`` node each."""
 
 
 def shard_labels(n_series: int, series_per_shard: int, max_shards: int, min_shards: int = 1) -> list[str]:
@@ -37,20 +46,28 @@ def variant_list(text: str, known: Sequence[str], label: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def fanout(variants: list[str], shards: list[str]) -> str:
-    """JSON list of ``{"variant", "shard"}`` maps: one node per variant and shard."""
-    return json.dumps([{"variant": variant, "shard": shard} for variant in variants for shard in shards])
+def variant_groups(variants: list[str], per_node: int) -> list[str]:
+    """The variants in comma-joined groups of ``per_node`` (0: one group of all)."""
+    size = per_node or len(variants)
+    return [",".join(variants[index:index + size]) for index in range(0, len(variants), size)]
+
+
+def fanout(groups: list[str], shards: list[str]) -> str:
+    """JSON list of ``{"variants", "shard"}`` maps: one node per variant group and shard."""
+    return json.dumps([{"variants": group, "shard": shard} for group in groups for shard in shards])
 
 
 def run(ctx: TaskContext) -> TaskOutcome:
     """Count the registered series; write ``shards`` and the two variant fan-outs."""
-    missing = variant_list(ctx.params["missing_variants"], VARIANTS, "missing_variants")
-    anomaly = variant_list(ctx.params["anomaly_variants"], tuple(HANDLERS), "anomaly_variants")
+    per_node = ctx.params["variants_per_node"]
+    missing = variant_groups(variant_list(ctx.params["missing_variants"], VARIANTS, "missing_variants"), per_node)
+    anomaly = variant_groups(variant_list(ctx.params["anomaly_variants"], tuple(HANDLERS), "anomaly_variants"),
+                             per_node)
     n_series = len(ctx.features())
     labels = shard_labels(n_series, ctx.params["series_per_shard"], ctx.params["max_shards"],
                           ctx.params["min_shards"])
-    outputs = {"shards": json.dumps(labels), "missing_fanout": fanout(missing, labels),
-               "anomaly_fanout": fanout(anomaly, labels)}
+    outputs = {SHARDS_OUTPUT: json.dumps(labels), MISSING_FANOUT: fanout(missing, labels),
+               ANOMALY_FANOUT: fanout(anomaly, labels)}
     return TaskOutcome(n_series=n_series, counts={"shards": len(labels)}, outputs=outputs)
 
 
@@ -60,14 +77,22 @@ SPEC = register(TaskSpec(
     inputs=(),
     outputs=(),
     params=(
-        Param("series_per_shard", int, 250, "Series per shard", minimum=1),
-        Param("max_shards", int, 8, "Upper bound on parallel shards", minimum=1, maximum=1024),
+        Param("series_per_shard", int, 250, "Series per shard", minimum=1, workflow_name="series-per-shard"),
+        Param("max_shards", int, 8, "Upper bound on parallel shards", minimum=1, maximum=1024,
+              workflow_name="max-shards"),
         # Two shards keep both cores of a small machine busy even for a handful of series.
         Param("min_shards", int, 2, "Lower bound on shards (when there are that many series)", minimum=1,
               maximum=1024),
-        Param("missing_variants", str, ",".join(VARIANTS), "handle-missing variants to run (comma list)"),
-        Param("anomaly_variants", str, "keep,replace_expected,ema,clip",
-              "handle-anomalies variants to run (comma list)"),
+        Param("missing_variants", str, ",".join(VARIANTS), "handle-missing variants to run (comma list)",
+              workflow_name="missing-variants"),
+        Param("anomaly_variants", str, ",".join(HANDLERS), "handle-anomalies variants to run (comma list)",
+              workflow_name="anomaly-variants"),
+        # One node reads its shard once and runs every variant on it; in a cluster, 1 spreads the variants
+        # over pods (each pod then pays its own start-up and read of the shard).
+        Param("variants_per_node", int, 0, "Variants per handle-* node (0: all in one node per shard)",
+              minimum=0, maximum=64),
     ),
     run=run,
+    resources=LIGHT,
+    extra_outputs=(SHARDS_OUTPUT, MISSING_FANOUT, ANOMALY_FANOUT),
 ))

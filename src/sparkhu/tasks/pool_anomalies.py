@@ -2,45 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
-from sparkhu.analysis.anomaly_handling import choose_handlers, pool_handled, score_handlers
+from sparkhu.analysis.anomaly_handling import choose_handlers
+from sparkhu.selection import CANDIDATE, overlay, summarize
 from sparkhu.tasks.context import TaskContext
-from sparkhu.tasks.handle_anomalies import CLEAN_THRESHOLD, FLAG, cleaning_flags
-from sparkhu.tasks.pool_missing import variant_metrics
+from sparkhu.tasks.engines import SeriesStep
+from sparkhu.tasks.handle_anomalies import METRIC, STAGE
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
-KEY = ["series_id", "ts"]
 
-
-def handled_by_variant(variants: pd.DataFrame, flags: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Each variant's rows with the cleaning flag joined back (scoring needs to know the handled points)."""
-    joined = variants.merge(flags[[*KEY, FLAG]], on=KEY, how="left")
-    joined[FLAG] = joined[FLAG].fillna(False).astype(bool)
-    return {str(name): part.drop(columns="variant") for name, part in joined.groupby("variant", sort=True)}
+def cleaned(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The chosen variant's handled points written over each series, and the choice with its scores."""
+    scores = frames["scores"]
+    choice = choose_handlers(scores)
+    base = frames["anomalies"].sort_values(["series_id", "ts"], kind="stable", ignore_index=True)
+    out = overlay(base, frames["variants"].rename(columns={"variant": CANDIDATE}), choice)
+    out["method"] = out["method"].fillna("keep")
+    return {"cleaned": out, "scores": scores, "choice": choice}
 
 
 def run(ctx: TaskContext) -> TaskOutcome:
-    """Score every variant by one-step-ahead forecast error after the handled points; pool the best."""
-    variants = ctx.read("anomaly_variants")
-    flags = cleaning_flags(ctx.read("anomalies"), ctx.params["clean_threshold"])
-    handled = handled_by_variant(variants, flags)
-    scores = score_handlers(handled, flag_column=FLAG) if handled else pd.DataFrame(
-        columns=["series_id", "variant", "mae", "n_targets"])
-    choice = choose_handlers(scores).rename(columns={"variant": "method"})
-    cleaned = pool_handled(handled, choice.rename(columns={"method": "variant"})) if handled else variants
-    cleaned = cleaned.merge(choice[["series_id", "method"]], on="series_id", how="left")
-    ctx.write("cleaned", cleaned)
-    metrics, counts = variant_metrics(scores, choice)
-    return TaskOutcome(rows_in=len(variants), rows_out=len(cleaned), n_series=len(choice),
-                       counts={"variants": len(handled), **counts}, metrics=metrics)
+    """Choose each series' handling from the scores of the handle-anomalies nodes; apply its points."""
+    result = ctx.run_step(SeriesStep(
+        reads={"anomalies": ctx.reading("anomalies", columns=("series_id", "ts", "value")),
+               "variants": ctx.reading("anomaly_variants"),
+               "scores": ctx.reading("selection_scores", stage=STAGE)},
+        compute=cleaned, writes={"cleaned": ctx.writing("cleaned")},
+    ))
+    scores, choice = result.collected["scores"], result.collected["choice"]
+    metrics, chosen = summarize(scores, choice, METRIC)
+    return TaskOutcome(rows_in=result.rows_in["anomalies"], rows_out=result.rows_out["cleaned"],
+                       n_series=len(choice), counts={"variants": int(scores[CANDIDATE].nunique()), **chosen},
+                       metrics=metrics)
 
 
 SPEC = register(TaskSpec(
     name="pool-anomalies",
     summary="Choose the anomaly handling per series by one-step-ahead forecast error",
-    inputs=("anomaly_variants", "anomalies"),
+    inputs=("anomaly_variants", "selection_scores", "anomalies"),
     outputs=("cleaned",),
-    params=(CLEAN_THRESHOLD,),
+    params=(),
     run=run,
 ))

@@ -2,43 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
-from sparkhu.analysis.pool_missing import choose_variants, pool, score_variants
+from sparkhu.analysis.pool_missing import DEFAULT_METHOD, choose_variants, pool
+from sparkhu.selection import CANDIDATE, summarize
 from sparkhu.tasks.context import TaskContext
-from sparkhu.tasks.handle_missing import CONTEXT_DAYS
-from sparkhu.tasks.params import Param
+from sparkhu.tasks.engines import SeriesStep
+from sparkhu.tasks.handle_missing import METRIC, POINT_COLUMNS, STAGE
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
 
-def variant_metrics(scores: pd.DataFrame, choice: pd.DataFrame) -> tuple[dict[str, float], dict[str, int]]:
-    """Mean MAE per variant (``mae.<variant>``) and how many series chose each (``chosen.<variant>``)."""
-    mae = scores.groupby("variant")["mae"].mean().dropna()
-    chosen = choice["method"].value_counts()
-    return ({f"mae.{name}": float(value) for name, value in mae.items()},
-            {f"chosen.{name}": int(value) for name, value in chosen.items()})
+def pooled(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The chosen variant's points written over each series, and the choice with its scores."""
+    scores = frames["scores"]
+    choice = choose_variants(scores)
+    points = frames["variants"].rename(columns={"variant": CANDIDATE})
+    base = frames["outliers"].sort_values(["series_id", "ts"], kind="stable", ignore_index=True)
+    out = pool(base, points, choice)
+    out["method"] = out["method"].fillna(DEFAULT_METHOD)
+    return {"imputed": out, "scores": scores, "choice": choice}
 
 
 def run(ctx: TaskContext) -> TaskOutcome:
-    """Hide known points like the real gaps, score every imputed variant, pool the best per series."""
-    present = tuple(sorted(ctx.read_column_values("imputed_variants", "variant")))
-    frame = ctx.read("outliers", start=ctx.days_before_start(ctx.params["context_days"]))
-    scores = score_variants(frame, present, ctx.periods(), seed=ctx.params["seed"])
-    choice = choose_variants(scores)
-    # Only the chosen variants' rows are read: usually a few of the eight.
-    variants = ctx.read("imputed_variants", among={"variant": tuple(sorted(set(choice["method"])))})
-    imputed = pool(variants, choice) if len(variants) else variants.assign(method=pd.Series(dtype="string"))
-    ctx.write("imputed", imputed)
-    metrics, counts = variant_metrics(scores, choice)
-    return TaskOutcome(rows_in=len(variants), rows_out=len(imputed), n_series=len(choice),
-                       counts={"variants": len(present), **counts}, metrics=metrics)
+    """Choose each series' variant from the scores of the handle-missing nodes; fill with its points."""
+    result = ctx.run_step(SeriesStep(
+        reads={"outliers": ctx.reading("outliers", columns=POINT_COLUMNS),
+               "variants": ctx.reading("imputed_variants", columns=("series_id", "ts", "value", "variant")),
+               "scores": ctx.reading("selection_scores", stage=STAGE)},
+        compute=pooled, writes={"imputed": ctx.writing("imputed")},
+    ))
+    scores, choice = result.collected["scores"], result.collected["choice"]
+    metrics, chosen = summarize(scores, choice, METRIC)
+    return TaskOutcome(rows_in=result.rows_in["outliers"], rows_out=result.rows_out["imputed"],
+                       n_series=len(choice), counts={"variants": int(scores[CANDIDATE].nunique()), **chosen},
+                       metrics=metrics)
 
 
 SPEC = register(TaskSpec(
     name="pool-missing",
     summary="Choose the imputation variant per series by error on hidden known points",
-    inputs=("imputed_variants", "outliers", "regularity"),
+    inputs=("imputed_variants", "selection_scores", "outliers"),
     outputs=("imputed",),
-    params=(CONTEXT_DAYS, Param("seed", int, 0, "Seed of the hidden runs", minimum=0)),
+    params=(),
     run=run,
 ))

@@ -14,10 +14,10 @@ import pandas as pd
 from sparkhu.config import Settings
 from sparkhu.storage.lake import Lake, Slice
 from sparkhu.tasks.context import TaskContext, resolve_series
-from sparkhu.tasks.engine import LocalEngine
+from sparkhu.tasks.engines import engine_for
 from sparkhu.tasks.interval import Interval, Shard, parse_shard, resolve_interval
 from sparkhu.tasks.params import parse_params
-from sparkhu.tasks.spec import TaskOutcome, TaskSpec, get_task
+from sparkhu.tasks.spec import TaskOutcome, TaskSpec, check_outputs, get_task
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,11 @@ def run_task(request: TaskRequest, settings: Settings) -> TaskResult:
     params = parse_params(spec.params, request.params)
     series = resolve_series(settings, list(request.series), shard)
     lake = Lake(settings.lake, settings.storage_options)
-    context = TaskContext(settings, lake, interval, shard, series, params, LocalEngine(settings.workers))
+    context = TaskContext(settings, lake, interval, shard, series, params, engine_for(settings))
     started = datetime.now(UTC)
     clock = time.perf_counter()
     outcome = spec.run(context)
+    check_outputs(spec, outcome.outputs)
     result = TaskResult(spec, interval, shard, params, outcome, time.perf_counter() - clock)
     write_report(lake, result, started, settings.run_id)
     if request.outputs_dir is not None:
@@ -81,8 +82,8 @@ def run_task(request: TaskRequest, settings: Settings) -> TaskResult:
 def write_report(lake: Lake, result: TaskResult, started: datetime, run_id: str | None) -> None:
     """Replace this (task, interval, shard, variant)'s row of the ``reports`` table."""
     outcome = result.outcome
-    # A fan-out runs one task per variant for the same interval and shard: each keeps its own row.
-    variant = str(result.params.get("variant", ""))
+    # A fan-out runs one node per variant group for the same interval and shard: each keeps its own row.
+    variant = str(result.params.get("variants", ""))
     row = {
         "task": result.spec.name, "interval_start": result.interval.start,
         "interval_end": result.interval.end, "shard": str(result.shard), "variant": variant, "run_id": run_id,

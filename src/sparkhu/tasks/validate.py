@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
-from sparkhu.analysis.validation import validate_points
+from sparkhu.analysis.validation import Bounds, validate_points
 from sparkhu.tasks.context import TaskContext
+from sparkhu.tasks.engines import SeriesStep, counts
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
 ARRIVAL_ORDER = ["series_id", "ingested_at", "source", "line"]
+STAGE = "validate"
 
 
 def quarantine_rows(rejected: pd.DataFrame, stage: str) -> pd.DataFrame:
@@ -26,16 +30,28 @@ def quarantine_rows(rejected: pd.DataFrame, stage: str) -> pd.DataFrame:
     })
 
 
+def validated(frames: Mapping[str, pd.DataFrame], *, start: pd.Timestamp, end: pd.Timestamp,
+              ranges: Mapping[str, Bounds], now: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """Valid points, quarantined rows and the counts of the rules, for some whole series."""
+    raw = frames["raw"].sort_values(ARRIVAL_ORDER, kind="stable", ignore_index=True)
+    result = validate_points(raw, start=start, end=end, ranges=ranges, now=now)
+    return {"validated": result.valid, "quarantine": quarantine_rows(result.rejected, STAGE),
+            "counts": counts(**result.counts)}
+
+
 def run(ctx: TaskContext) -> TaskOutcome:
     """Validate the interval's raw points; valid ones to ``validated``, the rest to ``quarantine``."""
-    raw = ctx.read("raw").sort_values(ARRIVAL_ORDER, kind="stable", ignore_index=True)
     ranges = {fid: (f.range_min, f.range_max) for fid, f in ctx.features().items()}
-    result = validate_points(raw, start=ctx.interval.start, end=ctx.interval.end, ranges=ranges,
-                             now=pd.Timestamp.now(tz="UTC"))
-    ctx.write("validated", result.valid)
-    ctx.write("quarantine", quarantine_rows(result.rejected, "validate"), stage="validate")
-    return TaskOutcome(rows_in=len(raw), rows_out=len(result.valid),
-                       n_series=int(result.valid["series_id"].nunique()), counts=dict(result.counts))
+    step = SeriesStep(
+        reads={"raw": ctx.reading("raw")}, compute=validated,
+        writes={"validated": ctx.writing("validated"), "quarantine": ctx.writing("quarantine", stage=STAGE)},
+        kwargs={"start": ctx.interval.start, "end": ctx.interval.end, "ranges": ranges,
+                "now": pd.Timestamp.now(tz="UTC")},
+    )
+    result = ctx.run_step(step)
+    # Every count is additive over calls (``series_out_of_order`` too: a series is in one call).
+    return TaskOutcome(rows_in=result.rows_in["raw"], rows_out=result.rows_out["validated"],
+                       n_series=result.n_series, counts=result.totals())
 
 
 SPEC = register(TaskSpec(

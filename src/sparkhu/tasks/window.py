@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 import pandas as pd
 
 from sparkhu.analysis.windows import make_windows
 from sparkhu.tasks.context import TaskContext
+from sparkhu.tasks.engines import SeriesStep, counts
 from sparkhu.tasks.params import Param
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
 
@@ -19,15 +21,26 @@ def context_start(ctx: TaskContext, steps: int) -> pd.Timestamp:
     return ctx.interval.start - timedelta(seconds=longest * (steps + 1))
 
 
+def windowed(frames: Mapping[str, pd.DataFrame], *, input_length: int, output_length: int, stride: int,
+             missing: str, start: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The windows of whole series whose first output step lies at or after ``start``."""
+    windows = make_windows(frames["normalized"], input_length, output_length, stride, missing)  # type: ignore[arg-type]
+    windows = windows[windows["ts"] >= start]
+    return {"windows": windows, "counts": counts(marked=int(windows["has_missing"].sum()))}
+
+
 def run(ctx: TaskContext) -> TaskOutcome:
     """Windows keyed by (series, T, N, first output timestamp); missing points drop or mark a window."""
     length_in, length_out = ctx.params["input_length"], ctx.params["output_length"]
-    frame = ctx.read("normalized", start=context_start(ctx, length_in))
-    windows = make_windows(frame, length_in, length_out, ctx.params["stride"], ctx.params["missing"])
-    windows = windows[windows["ts"] >= ctx.interval.start]
-    ctx.write("windows", windows, input_length=length_in, output_length=length_out)
-    return TaskOutcome(rows_in=len(frame), rows_out=len(windows), n_series=int(windows["series_id"].nunique()),
-                       counts={"marked": int(windows["has_missing"].sum())})
+    result = ctx.run_step(SeriesStep(
+        reads={"normalized": ctx.reading("normalized", start=context_start(ctx, length_in))},
+        compute=windowed,
+        writes={"windows": ctx.writing("windows", input_length=length_in, output_length=length_out)},
+        kwargs={"input_length": length_in, "output_length": length_out, "stride": ctx.params["stride"],
+                "missing": ctx.params["missing"], "start": ctx.interval.start},
+    ))
+    return TaskOutcome(rows_in=result.rows_in["normalized"], rows_out=result.rows_out["windows"],
+                       n_series=result.n_series, counts=result.totals())
 
 
 SPEC = register(TaskSpec(
@@ -36,8 +49,10 @@ SPEC = register(TaskSpec(
     inputs=("normalized", "regularity"),
     outputs=("windows",),
     params=(
-        Param("input_length", int, 60, "T: input steps", minimum=1, maximum=100_000),
-        Param("output_length", int, 20, "N: output steps", minimum=1, maximum=100_000),
+        Param("input_length", int, 60, "T: input steps", minimum=1, maximum=100_000,
+              workflow_name="window-input-length"),
+        Param("output_length", int, 20, "N: output steps", minimum=1, maximum=100_000,
+              workflow_name="window-output-length"),
         Param("stride", int, 1, "Steps between window starts", minimum=1, maximum=100_000),
         Param("missing", str, "drop", "Windows with missing points", choices=("drop", "mark")),
         Param("context_days", float, 14.0, "How far back decided periods are looked up", minimum=0.0,

@@ -11,8 +11,11 @@ from __future__ import annotations
 from hera.workflows import ConfigMapEnvFrom, Container, Env, Parameter, Resources, RetryStrategy, SecretEnvFrom
 from hera.workflows import models as m
 
-from sparkhu.workflows.catalog import OUTPUTS_DIR, TaskSpec
+from sparkhu.tasks.spec import TaskSpec
 from sparkhu.workflows.images import DEFAULT_REGISTRY, task_image
+
+OUTPUTS_DIR = "/tmp/outputs"
+"""Where a task writes its output-parameter files; Argo reads them back with ``valueFrom.path``."""
 
 RUN_AS_USER = 10001
 """UID of the ``sparkhu`` user baked into the base image (tasks/base/Dockerfile)."""
@@ -53,7 +56,7 @@ def task_args(spec: TaskSpec) -> list[str]:
     """Return the container args: the interval, the shard, the task parameters and the outputs dir."""
     args = ["--start", _arg("start"), "--end", _arg("end"), "--shard", _arg("shard")]
     for param in spec.params:
-        args += ["--param", f"{param.key}={_arg(param.input_name)}"]
+        args += ["--param", f"{param.name}={_arg(param.input_name)}"]
     return [*args, "--outputs-dir", OUTPUTS_DIR]
 
 
@@ -64,7 +67,7 @@ def task_inputs(spec: TaskSpec) -> list[Parameter]:
         Parameter(name="end", default=""),
         Parameter(name="shard", default=DEFAULT_SHARD),
     ]
-    return inputs + [Parameter(name=param.input_name, default=param.default) for param in spec.params]
+    return inputs + [Parameter(name=param.input_name, default=param.default_text) for param in spec.params]
 
 
 def task_outputs(spec: TaskSpec) -> list[Parameter]:
@@ -78,7 +81,7 @@ def task_outputs(spec: TaskSpec) -> list[Parameter]:
             name=name,
             value_from=m.ValueFrom(path=f"{OUTPUTS_DIR}/{name}", default=None if name in spec.extra_outputs else "0"),
         )
-        for name in spec.outputs
+        for name in spec.output_parameters
     ]
 
 

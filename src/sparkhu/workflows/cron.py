@@ -5,7 +5,8 @@ from __future__ import annotations
 from hera.workflows import CronWorkflow
 from hera.workflows import models as m
 
-from sparkhu.workflows.daily import LABELS, TEMPLATE_NAME
+from sparkhu.workflows.dag import LABELS
+from sparkhu.workflows.daily import TEMPLATE_NAME
 
 CRON_NAME = "sparkhu-daily"
 

@@ -1,4 +1,4 @@
-"""The daily univariate pipeline: validation to missing-value detection, as an Argo WorkflowTemplate.
+"""The daily univariate pipeline, from validation to the feature store, as an Argo WorkflowTemplate.
 
 ``plan-shards`` counts the series and chooses the shards; every later task fans out over those shards
 (``withParam``), so the width of the run follows the data and no pod ever handles a single series::
@@ -6,22 +6,22 @@
     plan-shards -> validate -> deduplicate ------------------------> detect-missing
                             -> describe                              ^
                             -> regularity -> regularity-decision ----+
-    detect-missing -> detect-outliers-iqr -> handle-missing (variants x shards) -> pool-missing
-      -> decompose -> detect-anomalies-residual -> handle-anomalies (variants x shards)
+    detect-missing -> detect-outliers-iqr -> handle-missing (variant groups x shards) -> pool-missing
+      -> decompose -> detect-anomalies-residual -> handle-anomalies (variant groups x shards)
       -> pool-anomalies -> normalize -> window
 
-The variant fan-outs loop over the plan's ``{"variant", "shard"}`` lists: every variant runs as its own
-parallel node for every shard, and the pooling step picks one per series by measured quality.
+The variant steps loop over the plan's ``{"variants", "shard"}`` lists: each node runs a group of
+variants for one shard and scores them, and the pooling step picks one per series by measured quality.
+The group size is a plan parameter (all variants in one node by default; one per node spreads them over
+pods in a cluster).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hera.workflows import WorkflowTemplate
 
-from hera.workflows import DAG, Container, EmptyDirVolume, Parameter, WorkflowTemplate
-
-from sparkhu.workflows.catalog import ANOMALY_FANOUT, MISSING_FANOUT, SHARDS_OUTPUT, TASKS, TaskSpec, task_spec
-from sparkhu.workflows.containers import SCRATCH_VOLUME, argo_expression, task_template
+from sparkhu.tasks.plan import ANOMALY_FANOUT, MISSING_FANOUT, SHARDS_OUTPUT
+from sparkhu.workflows.dag import Loop, Node, dag_template
 from sparkhu.workflows.images import DEFAULT_REGISTRY
 
 TEMPLATE_NAME = "sparkhu-daily-univariate"
@@ -31,87 +31,29 @@ ENTRYPOINT = "daily-univariate"
 
 PLAN_NODE = "plan-shards"
 
-SERVICE_ACCOUNT = "sparkhu-workflow"
-"""Service account the task pods run as (the Helm chart creates it with only what Argo needs)."""
-
-
-def plan_output(name: str) -> str:
-    """The expression of one of the plan's JSON lists, which sharded nodes loop over."""
-    return argo_expression(f"tasks.{PLAN_NODE}.outputs.parameters.{name}")
-
-LABELS = {"app.kubernetes.io/name": "sparkhu", "app.kubernetes.io/part-of": "sparkhu"}
-
-
-@dataclass(frozen=True)
-class Node:
-    """One task of the DAG: which task it runs, after which nodes, and whether it is sharded."""
-
-    name: str
-    task: str
-    after: tuple[str, ...] = ()
-    sharded: bool = True
-    loop: str = SHARDS_OUTPUT
-
-    @property
-    def fans_out_variants(self) -> bool:
-        """Whether the node loops over ``{"variant", "shard"}`` maps rather than plain shards."""
-        return self.loop != SHARDS_OUTPUT
-
+SHARDS = Loop(PLAN_NODE, SHARDS_OUTPUT)
+MISSING_VARIANTS = Loop(PLAN_NODE, MISSING_FANOUT, item_params=("variants",))
+ANOMALY_VARIANTS = Loop(PLAN_NODE, ANOMALY_FANOUT, item_params=("variants",))
 
 NODES: tuple[Node, ...] = (
-    Node(PLAN_NODE, "plan", sharded=False),
-    Node("validate", "validate", after=(PLAN_NODE,)),
-    Node("deduplicate", "deduplicate", after=("validate",)),
-    Node("describe", "describe", after=("validate",)),
-    Node("regularity", "regularity", after=("validate",)),
-    Node("regularity-decision", "regularity-decision", after=("regularity",)),
-    Node("detect-missing", "detect-missing", after=("deduplicate", "regularity-decision")),
-    Node("detect-outliers-iqr", "detect-outliers-iqr", after=("detect-missing",)),
-    Node("handle-missing", "handle-missing", after=("detect-outliers-iqr",), loop=MISSING_FANOUT),
-    Node("pool-missing", "pool-missing", after=("handle-missing",)),
-    Node("decompose", "decompose", after=("pool-missing",)),
-    Node("detect-anomalies-residual", "detect-anomalies-residual", after=("decompose",)),
-    Node("handle-anomalies", "handle-anomalies", after=("detect-anomalies-residual",), loop=ANOMALY_FANOUT),
-    Node("pool-anomalies", "pool-anomalies", after=("handle-anomalies",)),
-    Node("normalize", "normalize", after=("pool-anomalies",)),
-    Node("window", "window", after=("normalize",)),
+    Node(PLAN_NODE, "plan"),
+    Node("validate", "validate", after=(PLAN_NODE,), loop=SHARDS),
+    Node("deduplicate", "deduplicate", after=("validate",), loop=SHARDS),
+    Node("describe", "describe", after=("validate",), loop=SHARDS),
+    Node("regularity", "regularity", after=("validate",), loop=SHARDS),
+    Node("regularity-decision", "regularity-decision", after=("regularity",), loop=SHARDS),
+    Node("detect-missing", "detect-missing", after=("deduplicate", "regularity-decision"), loop=SHARDS),
+    Node("detect-outliers-iqr", "detect-outliers-iqr", after=("detect-missing",), loop=SHARDS),
+    Node("handle-missing", "handle-missing", after=("detect-outliers-iqr",), loop=MISSING_VARIANTS),
+    Node("pool-missing", "pool-missing", after=("handle-missing",), loop=SHARDS),
+    Node("decompose", "decompose", after=("pool-missing",), loop=SHARDS),
+    Node("detect-anomalies-residual", "detect-anomalies-residual", after=("decompose",), loop=SHARDS),
+    Node("handle-anomalies", "handle-anomalies", after=("detect-anomalies-residual",), loop=ANOMALY_VARIANTS),
+    Node("pool-anomalies", "pool-anomalies", after=("handle-anomalies",), loop=SHARDS),
+    Node("normalize", "normalize", after=("pool-anomalies",), loop=SHARDS),
+    Node("window", "window", after=("normalize",), loop=SHARDS),
 )
 """The pipeline's shape, in an order where every node comes after the nodes it depends on."""
-
-
-def workflow_parameters() -> list[Parameter]:
-    """Return the workflow's parameters: the interval, then one per task parameter, with defaults."""
-    params = [Parameter(name="start", value=""), Parameter(name="end", value="")]
-    for spec in TASKS:
-        params += [Parameter(name=p.workflow_parameter, value=p.default) for p in spec.params if p.workflow_parameter]
-    return params
-
-
-def node_arguments(node: Node, spec: TaskSpec) -> dict[str, str]:
-    """Return the arguments a DAG node passes to its task's template."""
-    arguments = {
-        "start": argo_expression("workflow.parameters.start"),
-        "end": argo_expression("workflow.parameters.end"),
-    }
-    if node.sharded:
-        arguments["shard"] = argo_expression("item.shard" if node.fans_out_variants else "item")
-    for param in spec.params:
-        source = f"workflow.parameters.{param.workflow_parameter}" if param.workflow_parameter else f"item.{param.key}"
-        arguments[param.input_name] = argo_expression(source)
-    return arguments
-
-
-def _add_node(node: Node, templates: dict[str, Container]) -> None:
-    """Create the DAG task for ``node`` inside the open DAG context.
-
-    ``depends`` waits for every shard of each upstream node to succeed.
-    """
-    templates[node.task](
-        name=node.name,
-        arguments=node_arguments(node, task_spec(node.task)),
-        with_param=plan_output(node.loop) if node.sharded else None,
-        depends=" && ".join(node.after) or None,
-    )
 
 
 def daily_univariate(registry: str = DEFAULT_REGISTRY) -> WorkflowTemplate:
@@ -119,18 +61,5 @@ def daily_univariate(registry: str = DEFAULT_REGISTRY) -> WorkflowTemplate:
 
     Args:
         registry: Optional image registry prefix for the task images.
-
     """
-    with WorkflowTemplate(
-        name=TEMPLATE_NAME,
-        labels=LABELS,
-        entrypoint=ENTRYPOINT,
-        arguments=workflow_parameters(),
-        volumes=[EmptyDirVolume(name=SCRATCH_VOLUME)],
-        service_account_name=SERVICE_ACCOUNT,
-    ) as template:
-        templates = {spec.name: task_template(spec, registry) for spec in TASKS}
-        with DAG(name=ENTRYPOINT):
-            for node in NODES:
-                _add_node(node, templates)
-    return template
+    return dag_template(TEMPLATE_NAME, ENTRYPOINT, NODES, registry)

@@ -1,9 +1,9 @@
 """The per-task Dockerfiles, generated from one template, and the list of images ``make images`` builds.
 
 Every task image is the shared base image with the task's command as entrypoint, so the Dockerfiles
-differ only in the task name. They are rendered from :data:`TASK_TEMPLATE` for every task of
-:data:`sparkhu.workflows.catalog.TASKS` into ``tasks/<name>/Dockerfile`` and checked like the
-manifests: a task added to the catalog gets its Dockerfile from ``sparkhu manifests render``, and
+differ only in the task name. They are rendered from :data:`TASK_TEMPLATE` for every registered task
+(:func:`sparkhu.tasks.spec.all_tasks`) into ``tasks/<name>/Dockerfile`` and checked like the
+manifests: a newly registered task gets its Dockerfile from ``sparkhu manifests render``, and
 ``sparkhu manifests check`` fails while it is missing. The entrypoint is
 :func:`sparkhu.workflows.containers.task_command`, the very command the WorkflowTemplate names.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from string import Template
 
 from sparkhu import __version__
-from sparkhu.workflows.catalog import TASKS, TaskSpec
+from sparkhu.tasks.spec import TaskSpec, all_tasks
 from sparkhu.workflows.containers import RUN_AS_USER, task_command
 from sparkhu.workflows.generated import HEADER
 from sparkhu.workflows.images import (
@@ -71,7 +71,7 @@ def task_dockerfile(spec: TaskSpec, version: str = __version__) -> str:
     """Return the text of the Dockerfile that builds the image of ``spec``.
 
     Args:
-        spec: The task, from the catalog.
+        spec: The task's declaration.
         version: Default of the ``VERSION`` build argument: the base image tag and the version label.
 
     """
@@ -92,8 +92,8 @@ def task_dockerfile(spec: TaskSpec, version: str = __version__) -> str:
 
 
 def rendered_dockerfiles(version: str = __version__) -> dict[str, str]:
-    """Return ``<task>/Dockerfile`` (relative to ``tasks/``) -> text for every task of the catalog."""
-    return {f"{spec.name}/Dockerfile": task_dockerfile(spec, version) for spec in TASKS}
+    """Return ``<task>/Dockerfile`` (relative to ``tasks/``) -> text for every registered task."""
+    return {f"{spec.name}/Dockerfile": task_dockerfile(spec, version) for spec in all_tasks().values()}
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,6 @@ def image_builds(registry: str = DEFAULT_REGISTRY, version: str = __version__) -
 
     """
     builds = [ImageBuild(BASE_DOCKERFILE, base_image(registry, version))]
-    builds += [ImageBuild(task_dockerfile_path(spec.name), task_image(spec.name, registry, version)) for spec in TASKS]
+    builds += [ImageBuild(task_dockerfile_path(name), task_image(name, registry, version)) for name in all_tasks()]
     builds.append(ImageBuild(CONTROLLER_DOCKERFILE, controller_image(registry, version)))
     return builds
