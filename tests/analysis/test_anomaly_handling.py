@@ -84,10 +84,13 @@ def test_pooling_picks_the_variant_that_disturbs_the_forecast_least() -> None:
     calm_values = list(20 + rng.normal(0, 0.5, 50))
     calm = frame(calm_values, [False] * 50, expected=[20.0] * 50, name="calm")
     data = pd.concat([spiky, calm], ignore_index=True)
-    points, handled = handled_points(data, ["keep", "replace_expected", "ema", "clip"])
+    variants = ["keep", "replace_expected", "ema", "clip"]
+    points, scores = handled_points(data, variants)
     # Only the two flagged points of each variant are kept: the rest of a series is the input.
     assert len(points) == 4 * 2 and set(points["ts"]) == set(data.loc[data["is_anomaly"], "ts"])
-    scores = score_handlers(handled)
+    # One split for all variants scores exactly what scoring each variant's full output does.
+    separately = score_handlers({name: handle_anomalies(data, name) for name in variants})
+    pd.testing.assert_frame_equal(scores, separately)
     keep = scores[(scores["series_id"] == "spiky") & (scores["candidate"] == "keep")]["score"].item()
     best = scores[(scores["series_id"] == "spiky") & (scores["candidate"] == "replace_expected")]["score"].item()
     assert best < keep / 3

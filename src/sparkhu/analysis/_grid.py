@@ -92,20 +92,40 @@ def segment_quantiles(codes: Int64Array, values: FloatArray, n_series: int, q: f
 
     Matches ``numpy.quantile``'s default method on each series.
     """
+    return segment_quantile_table(codes, values, n_series, (q,))[0]
+
+
+def segment_quantile_table(codes: Int64Array, values: FloatArray, n_series: int,
+                           quantiles: tuple[float, ...]) -> list[FloatArray]:
+    """Several quantiles of every series from one sort (``numpy.quantile``'s default method each).
+
+    The extremes need no sort: ``0`` and ``1`` alone are the minimum and maximum.
+    """
     known = ~np.isnan(values)
     codes, values = codes[known], values[known]
-    order = np.lexsort((values, codes))
-    ordered = values[order]
     sizes = np.bincount(codes, minlength=n_series).astype(np.int64)
+    if set(quantiles) <= {0.0, 1.0}:
+        return [_segment_extreme(codes, values, n_series, q == 1.0) for q in quantiles]
+    ordered = values[np.lexsort((values, codes))]
     starts = np.cumsum(sizes) - sizes
-    result = np.full(n_series, np.nan)
     filled = sizes > 0
-    position = q * (sizes[filled] - 1)
-    below = np.floor(position).astype(np.int64)
-    above = np.minimum(below + 1, sizes[filled] - 1)
-    low, high = ordered[starts[filled] + below], ordered[starts[filled] + above]
-    result[filled] = low + (position - below) * (high - low)
-    return result
+    results = []
+    for q in quantiles:
+        result = np.full(n_series, np.nan)
+        position = q * (sizes[filled] - 1)
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, sizes[filled] - 1)
+        low, high = ordered[starts[filled] + below], ordered[starts[filled] + above]
+        result[filled] = low + (position - below) * (high - low)
+        results.append(result)
+    return results
+
+
+def _segment_extreme(codes: Int64Array, values: FloatArray, n_series: int, largest: bool) -> FloatArray:
+    """Per-series maximum (or minimum) of the values; NaN for a series without any."""
+    result = np.full(n_series, -np.inf if largest else np.inf)
+    (np.maximum if largest else np.minimum).at(result, codes, values)
+    return np.where(np.bincount(codes, minlength=n_series) > 0, result, np.nan)
 
 
 def previous_known(known: BoolArray, starts_of_rows: Int64Array) -> Int64Array:

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import signal
 
 from sparkhu.analysis._columns import FloatArray, float_values
-from sparkhu.analysis._segments import split_series
+from sparkhu.analysis._segments import Segments, split_series
 from sparkhu.analysis.outliers import DEFAULT_K, series_fences
 from sparkhu.frame import LONG_COLUMNS, SERIES, TS, VALUE, require_columns
 from sparkhu.selection import CANDIDATE, COUNT, SCORE, choose, empty_scores
@@ -140,22 +140,98 @@ def handle_anomalies(
         ValueError: If the variant is unknown or a column is missing.
 
     """
-    if variant not in HANDLERS:
-        raise ValueError(f"unknown anomaly handler {variant!r}; registered: {sorted(HANDLERS)}")
-    require_columns(frame, [*LONG_COLUMNS, "expected", flag_column])
-    segments = split_series(frame)
-    out = segments.frame.copy()
-    values, expected = float_values(out[VALUE]), float_values(out["expected"])
-    flags = out[flag_column].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    handled = values.copy()
-    for series_id, first, stop in segments.ranges():
-        part = slice(first, stop)
-        view = SeriesView(series_id, values[part], flags[part], expected[part], (fences or {}).get(series_id))
-        handled[part] = HANDLERS[variant](view)
-    out["raw_value"] = values
-    out[VALUE] = handled
+    arrays = _Arrays.of(frame, flag_column)
+    out = arrays.segments.frame.copy()
+    out["raw_value"] = arrays.values
+    out[VALUE] = arrays.handled(variant, fences)
     out["variant"] = pd.Series([variant] * len(out), dtype="string")
     return out
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """A frame split into series once, as the arrays every handler and the scoring read."""
+
+    segments: Segments
+    values: FloatArray
+    expected: FloatArray
+    flags: BoolArray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, flag_column: str) -> _Arrays:
+        require_columns(frame, [*LONG_COLUMNS, "expected", flag_column])
+        segments = split_series(frame)
+        flags = segments.frame[flag_column].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        return cls(segments, float_values(segments.frame[VALUE]), float_values(segments.frame["expected"]), flags)
+
+    def handled(self, variant: str, fences: Fences | None) -> FloatArray:
+        """The values after ``variant`` handled every series' flagged points."""
+        if variant not in HANDLERS:
+            raise ValueError(f"unknown anomaly handler {variant!r}; registered: {sorted(HANDLERS)}")
+        handled = self.values.copy()
+        for series_id, first, stop in self.segments.ranges():
+            part = slice(first, stop)
+            view = SeriesView(series_id, self.values[part], self.flags[part], self.expected[part],
+                              (fences or {}).get(series_id))
+            handled[part] = HANDLERS[variant](view)
+        return handled
+
+    def scores(self, handled: FloatArray, variant: str, scored: BoolArray, horizon: int) -> list[dict[str, object]]:
+        """Score rows of one variant: each series' forecast error on its ``scored`` rows."""
+        rows: list[dict[str, object]] = []
+        for series_id, first, stop in self.segments.ranges():
+            keep = scored[first:stop]
+            mae, count = forecast_error(handled[first:stop][keep], self.flags[first:stop][keep], horizon)
+            rows.append({SERIES: series_id, CANDIDATE: variant, SCORE: mae, COUNT: count})
+        return rows
+
+
+def handled_points(frame: pd.DataFrame, variants: Sequence[str], *, flag_column: str = "is_anomaly",
+                   fences: Fences | None = None, since: object | None = None,
+                   horizon: int = HORIZON) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every variant's values at the flagged points (the only ones a handler changes) and its scores.
+
+    The frame is split into series once for all variants.
+
+    Args:
+        frame: As for :func:`handle_anomalies`.
+        variants: Registered variant names.
+        flag_column: Boolean column of the points to handle.
+        fences: Per series ``(low, high)`` for ``clip``.
+        since: Only rows at or after this instant are returned and scored (earlier rows are context:
+            the EMA's history); None: every row.
+        horizon: Points after each flagged point that are forecast targets (see :func:`score_handlers`).
+
+    Returns:
+        ``(points, scores)``: series_id, ts, value and ``candidate`` of the flagged rows of every
+        variant, and the :mod:`~sparkhu.selection` score table (as :func:`score_handlers`).
+    """
+    arrays = _Arrays.of(frame, flag_column)
+    ts = arrays.segments.frame[TS]
+    inside = np.ones(len(ts), dtype=bool) if since is None else (ts >= pd.Timestamp(since)).to_numpy(dtype=bool)
+    taken = arrays.flags & inside
+    keys = arrays.segments.frame.loc[taken, [SERIES, TS]].reset_index(drop=True)
+    parts, rows = [], []
+    for variant in variants:
+        handled = arrays.handled(variant, fences)
+        parts.append(keys.assign(**{VALUE: handled[taken],
+                                    CANDIDATE: pd.Series(variant, index=keys.index, dtype="string")}))
+        rows += arrays.scores(handled, variant, inside, horizon)
+    points = pd.concat(parts, ignore_index=True) if parts else _empty_points()
+    return points, _score_table(rows)
+
+
+def _empty_points() -> pd.DataFrame:
+    return pd.DataFrame({SERIES: pd.Series(dtype="string"), TS: pd.Series(dtype="datetime64[us, UTC]"),
+                         VALUE: pd.Series(dtype="float64"), CANDIDATE: pd.Series(dtype="string")})
+
+
+def _score_table(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """Score rows as a typed :mod:`~sparkhu.selection` score table."""
+    if not rows:
+        return empty_scores()
+    table = pd.DataFrame(rows, columns=[SERIES, CANDIDATE, SCORE, COUNT])
+    return table.astype({SERIES: "string", CANDIDATE: "string", SCORE: "float64", COUNT: "int64"})
 
 
 def ema_before(values: FloatArray, usable: BoolArray, alpha: float = EMA_ALPHA) -> FloatArray:
@@ -207,10 +283,7 @@ def score_handlers(
         for series_id, first, stop in segments.ranges():
             mae, count = forecast_error(values[first:stop], flags[first:stop], horizon)
             rows.append({SERIES: series_id, CANDIDATE: variant, SCORE: mae, COUNT: count})
-    if not rows:
-        return empty_scores()
-    table = pd.DataFrame(rows, columns=[SERIES, CANDIDATE, SCORE, COUNT])
-    return table.astype({SERIES: "string", CANDIDATE: "string", SCORE: "float64", COUNT: "int64"})
+    return _score_table(rows)
 
 
 def forecast_error(values: FloatArray, flags: BoolArray, horizon: int = HORIZON) -> tuple[float, int]:
@@ -246,24 +319,6 @@ def choose_handlers(scores: pd.DataFrame, preference: Sequence[str] = ("keep",))
 
     """
     return choose(scores, preference, preference[0])
-
-
-def handled_points(frame: pd.DataFrame, variants: Sequence[str], *, flag_column: str = "is_anomaly",
-                   fences: Fences | None = None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Every variant's values at the flagged points (the only ones a handler changes), and its full output.
-
-    Returns:
-        ``(points, handled)``: series_id, ts, value and ``candidate`` of the flagged rows of every variant,
-        and variant name -> :func:`handle_anomalies` output (for scoring).
-    """
-    handled = {name: handle_anomalies(frame, name, flag_column=flag_column, fences=fences) for name in variants}
-    parts = []
-    for name, out in handled.items():
-        part = out.loc[out[flag_column].astype("boolean").fillna(False).to_numpy(dtype=bool), [SERIES, TS, VALUE]]
-        parts.append(part.assign(**{CANDIDATE: pd.Series(name, index=part.index, dtype="string")}))
-    empty = pd.DataFrame({SERIES: pd.Series(dtype="string"), TS: pd.Series(dtype="datetime64[us, UTC]"),
-                          VALUE: pd.Series(dtype="float64"), CANDIDATE: pd.Series(dtype="string")})
-    return (pd.concat(parts, ignore_index=True) if parts else empty), handled
 
 
 def _after_flags(flags: BoolArray, horizon: int) -> BoolArray:

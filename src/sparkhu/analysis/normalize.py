@@ -27,7 +27,7 @@ from sparkhu.analysis._columns import (
     to_epoch_us,
     utc_timestamps,
 )
-from sparkhu.analysis._grid import Grid, segment_quantiles, sorted_grid
+from sparkhu.analysis._grid import Grid, segment_quantile_table, sorted_grid
 from sparkhu.frame import SERIES, VALUE, require_columns
 
 METHODS = ("minmax", "zscore", "robust")
@@ -114,11 +114,11 @@ def _parameters(grid: Grid, values: FloatArray, method: str) -> tuple[FloatArray
     """Center and scale per series from the training values (NaN elsewhere)."""
     n = len(grid.ids)
     if method == "robust":
-        q1, q3 = (segment_quantiles(grid.codes, values, n, q) for q in (0.25, 0.75))
-        return segment_quantiles(grid.codes, values, n, 0.5), q3 - q1
+        q1, median, q3 = segment_quantile_table(grid.codes, values, n, (0.25, 0.5, 0.75))
+        return median, q3 - q1
     if method == "minmax":
-        low = segment_quantiles(grid.codes, values, n, 0.0)
-        return low, segment_quantiles(grid.codes, values, n, 1.0) - low
+        low, high = segment_quantile_table(grid.codes, values, n, (0.0, 1.0))
+        return low, high - low
     known = ~np.isnan(values)
     count = np.bincount(grid.codes[known], minlength=n).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):

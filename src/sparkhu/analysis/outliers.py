@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sparkhu.analysis._columns import FloatArray, per_series_lookup, series_column
-from sparkhu.analysis._grid import segment_quantiles, sorted_grid
+from sparkhu.analysis._grid import segment_quantile_table, sorted_grid
 from sparkhu.frame import SERIES, VALUE, require_columns
 
 #: Default fence multiplier (see the module docstring for why not 1.5).
@@ -48,8 +48,7 @@ def iqr_fences(sample: pd.DataFrame, k: float = DEFAULT_K) -> pd.DataFrame:
         raise ValueError(f"fence multiplier k must be a finite number >= 0, got {k}")
     grid = sorted_grid(sample)
     values = np.where(grid.flag(sample, "is_missing"), np.nan, grid.values)
-    q1 = segment_quantiles(grid.codes, values, len(grid.ids), 0.25)
-    q3 = segment_quantiles(grid.codes, values, len(grid.ids), 0.75)
+    q1, q3 = segment_quantile_table(grid.codes, values, len(grid.ids), (0.25, 0.75))
     lower, upper = tukey_fences(q1, q3, k)
     return pd.DataFrame({SERIES: series_column(grid.ids), "q1": q1, "q3": q3, "lower": lower, "upper": upper})
 

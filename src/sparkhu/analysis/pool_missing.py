@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sparkhu.analysis._columns import FloatArray, Int64Array, series_column
+from sparkhu.analysis._columns import FloatArray, Int64Array, series_column, to_epoch_us
 from sparkhu.analysis._grid import BoolArray, Grid, sorted_grid
 from sparkhu.analysis.imputation import VARIANTS, fill, missing_mask, period_seconds
 from sparkhu.frame import SERIES, TS, VALUE
@@ -67,8 +67,14 @@ def score_variants(
         raise ValueError("hide_fraction must be in (0, 0.5] and fallback_max_run at least 1")
     grid = sorted_grid(frame)
     missing = missing_mask(grid, frame)
+    return _scores(grid, missing, period_seconds(grid, periods or {}), variants, seed, hide_fraction,
+                   fallback_max_run)
+
+
+def _scores(grid: Grid, missing: BoolArray, per_series: FloatArray, variants: Sequence[str], seed: int,
+            hide_fraction: float, fallback_max_run: int) -> pd.DataFrame:
+    """The score table of :func:`score_variants` on a prepared grid."""
     hidden = hide_runs(grid, missing, seed, hide_fraction, fallback_max_run)
-    per_series = period_seconds(grid, periods or {})
     parts = [_errors(grid, hidden, fill(grid, missing | hidden, name, per_series), name) for name in variants]
     if not parts:
         return empty_scores().assign(rmse=pd.Series(dtype="float64"))
@@ -188,27 +194,45 @@ def choose_variants(scores: pd.DataFrame) -> pd.DataFrame:
     return choose(scores, PREFERENCE, DEFAULT_METHOD)
 
 
-def imputed_points(frame: pd.DataFrame, variants: Sequence[str], periods: Mapping[str, float | None]) -> pd.DataFrame:
+def imputed_points(frame: pd.DataFrame, variants: Sequence[str], periods: Mapping[str, float | None],
+                   since: object | None = None) -> pd.DataFrame:
     """Every variant's values at the points it replaces (all other points keep their input value).
 
     Args:
         frame: Long frame on the regular grid (series_id, ts, value[, is_missing, is_outlier]).
         variants: Variants to run (one shared grid: the sort and the masks are computed once).
         periods: Decided period in seconds per series.
+        since: Only points at or after this instant are returned (earlier ones are context); None: all.
 
     Returns:
         series_id, ts, value, is_missing, is_outlier and ``candidate`` for the replaced rows of every
         variant, variant by variant, sorted by series_id and ts inside each.
     """
+    return impute_and_score(frame, variants, periods, since=since, scored=False)[0]
+
+
+def impute_and_score(frame: pd.DataFrame, variants: Sequence[str], periods: Mapping[str, float | None],
+                     seed: int = 0, *, since: object | None = None, scored: bool = True
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`imputed_points` and :func:`score_variants` of the same variants on one shared grid.
+
+    Returns:
+        ``(points, scores)``; ``scores`` is empty when ``scored`` is False.
+    """
     grid = sorted_grid(frame)
     missing = missing_mask(grid, frame)
     per_series = period_seconds(grid, periods)
-    rows = grid.rows(frame)[missing]
+    taken = missing if since is None else missing & (grid.micros >= to_epoch_us(since))
+    rows = grid.rows(frame)
     keep = [column for column in (SERIES, TS, "is_missing", "is_outlier") if column in rows.columns]
-    parts = [rows[keep].assign(**{VALUE: fill(grid, missing, name, per_series)[missing],
-                                  CANDIDATE: pd.Series(name, index=rows.index, dtype="string")})
+    keys = rows.loc[taken, keep].reset_index(drop=True)
+    parts = [keys.assign(**{VALUE: fill(grid, missing, name, per_series)[taken],
+                            CANDIDATE: pd.Series(name, index=keys.index, dtype="string")})
              for name in variants]
-    return pd.concat(parts, ignore_index=True) if parts else rows[keep].assign(**{VALUE: [], CANDIDATE: []})
+    points = pd.concat(parts, ignore_index=True) if parts else keys.assign(**{VALUE: [], CANDIDATE: []})
+    if not scored:
+        return points, empty_scores()
+    return points, _scores(grid, missing, per_series, variants, seed, 0.1, 6)
 
 
 def pool(frame: pd.DataFrame, points: pd.DataFrame, choice: pd.DataFrame) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sparkhu.analysis._columns import FloatArray, Int64Array, series_column, utc_timestamps
+from sparkhu.analysis._columns import FloatArray, Int64Array, series_column, to_epoch_us, utc_timestamps
 from sparkhu.analysis._grid import Grid, sorted_grid
 from sparkhu.frame import SERIES, TS
 
@@ -34,6 +34,7 @@ def make_windows(
     output_length: int,
     stride: int = 1,
     missing: MissingPolicy = "drop",
+    since: object | None = None,
 ) -> pd.DataFrame:
     """All sliding windows of every series.
 
@@ -44,6 +45,8 @@ def make_windows(
         output_length: N, the number of output steps (>= 1).
         stride: Rows between the starts of consecutive windows (>= 1).
         missing: ``"drop"`` windows with a NaN anywhere, or ``"mark"`` them with ``has_missing``.
+        since: Only windows whose first output step is at or after this instant (earlier rows are only
+            inputs); None: all.
 
     Returns:
         Columns :data:`WINDOW_COLUMNS`: ts = first output step, input_length and output_length
@@ -60,6 +63,8 @@ def make_windows(
         raise ValueError(f"missing must be 'drop' or 'mark', got {missing!r}")
     grid = sorted_grid(frame)
     first = _window_starts(grid, input_length + output_length, stride)
+    if since is not None:
+        first = first[grid.micros[first + input_length] >= to_epoch_us(since)]
     has_missing = _contains_nan(grid.values, first, input_length + output_length)
     if missing == "drop":
         first, has_missing = first[~has_missing], has_missing[~has_missing]
@@ -94,7 +99,8 @@ def _contains_nan(values: FloatArray, first: Int64Array, width: int) -> np.ndarr
 
 def _list_column(values: FloatArray, first: Int64Array, length: int) -> pd.Series:
     """A ``list<double>`` column of ``values[first + i]`` for i < length, over one flat buffer."""
-    flat = values[(first[:, None] + np.arange(length)).ravel()] if len(first) else np.zeros(0)
+    # Rows of a strided view: one contiguous copy, no (windows x length) index array.
+    flat = np.lib.stride_tricks.sliding_window_view(values, length)[first].ravel() if len(first) else np.zeros(0)
     if len(flat) > np.iinfo(np.int32).max:
         raise ValueError("the windows hold more than 2**31 values; build them in smaller series batches")
     offsets = pa.array(np.arange(len(first) + 1, dtype=np.int32) * np.int32(length), type=pa.int32())

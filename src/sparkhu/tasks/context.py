@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ class TaskContext:
         series: Series ids the run is limited to, or None for every series (unsharded, unfiltered).
         params: Validated parameter values.
         engine: The engine that runs the task's data path (:meth:`run_step`).
+        seconds: Time per phase of the steps run so far (read, compute, write), for the report row.
     """
 
     settings: Settings
@@ -38,6 +39,7 @@ class TaskContext:
     series: tuple[str, ...] | None
     params: dict[str, Any]
     engine: Engine
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def slice(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None, **equals: str | int) -> Slice:
         """The run's slice, or a slice with other bounds (or fixed column values) over the same series."""
@@ -68,7 +70,10 @@ class TaskContext:
 
     def run_step(self, step: SeriesStep) -> StepResult:
         """Run the task's data path on the engine."""
-        return self.engine.run(self.lake, step)
+        result = self.engine.run(self.lake, step)
+        for phase, seconds in result.seconds.items():
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
+        return result
 
     def write(self, table: str, frame: pd.DataFrame, **equals: str | int) -> int:
         """Replace the run's slice of ``table`` with ``frame``; return the new table version."""

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from sparkhu.analysis.anomaly_handling import HANDLERS, handled_points, score_handlers
+from sparkhu.analysis.anomaly_handling import HANDLERS, handled_points
 from sparkhu.selection import CANDIDATE
 from sparkhu.tasks.context import TaskContext
 from sparkhu.tasks.engines import SeriesStep, counts
@@ -40,11 +40,11 @@ def handled(frames: Mapping[str, pd.DataFrame], *, variants: list[str], clean_th
             start: pd.Timestamp, end: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """Every variant's handled points inside the interval, and every variant's score, for whole series."""
     flagged = cleaning_flags(frames["anomalies"], clean_threshold)
-    points, outputs = handled_points(flagged, variants, flag_column=FLAG)
-    inside = {name: out[out["ts"] >= start] for name, out in outputs.items()}
-    scores = score_handlers(inside, flag_column=FLAG)
-    points = points[points["ts"] >= start].rename(columns={CANDIDATE: "variant"})
-    changed = sum(int((out["value"] != out["raw_value"]).sum()) for out in inside.values())
+    points, scores = handled_points(flagged, variants, flag_column=FLAG, since=start)
+    raw = points[["series_id", "ts"]].merge(flagged[["series_id", "ts", "value"]], on=["series_id", "ts"],
+                                             how="left")["value"].to_numpy()
+    changed = int((points["value"].to_numpy() != raw).sum())
+    points = points.rename(columns={CANDIDATE: "variant"})
     return {"selection_scores": score_rows(scores, STAGE, METRIC, start, end), "anomaly_variants": points,
             "counts": counts(flagged=len(points), changed=changed)}
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from sparkhu.analysis.imputation import VARIANTS
-from sparkhu.analysis.pool_missing import imputed_points, score_variants
+from sparkhu.analysis.pool_missing import impute_and_score
 from sparkhu.selection import CANDIDATE
 from sparkhu.tasks.context import TaskContext
 from sparkhu.tasks.engines import SeriesStep, counts
@@ -36,10 +36,8 @@ def score_rows(scores: pd.DataFrame, stage: str, metric: str, start: pd.Timestam
 def imputed(frames: Mapping[str, pd.DataFrame], *, variants: list[str], periods: Mapping[str, float],
             seed: int, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """Every variant's filled points inside the interval, and every variant's score, for whole series."""
-    frame = frames["outliers"]
-    points = imputed_points(frame, variants, periods)
-    points = points[points["ts"] >= start].rename(columns={CANDIDATE: "variant"})
-    scores = score_variants(frame, variants, periods, seed)
+    points, scores = impute_and_score(frames["outliers"], variants, periods, seed, since=start)
+    points = points.rename(columns={CANDIDATE: "variant"})
     return {"imputed_variants": points, "selection_scores": score_rows(scores, STAGE, METRIC, start, end),
             "counts": counts(filled=len(points), left_nan=int(points["value"].isna().sum()))}
 

@@ -72,6 +72,7 @@ def run_task(request: TaskRequest, settings: Settings) -> TaskResult:
     clock = time.perf_counter()
     outcome = spec.run(context)
     check_outputs(spec, outcome.outputs)
+    outcome.metrics.update({f"seconds.{phase}": round(value, 4) for phase, value in context.seconds.items()})
     result = TaskResult(spec, interval, shard, params, outcome, time.perf_counter() - clock)
     write_report(lake, result, started, settings.run_id)
     if request.outputs_dir is not None:

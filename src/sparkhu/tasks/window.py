@@ -24,8 +24,8 @@ def context_start(ctx: TaskContext, steps: int) -> pd.Timestamp:
 def windowed(frames: Mapping[str, pd.DataFrame], *, input_length: int, output_length: int, stride: int,
              missing: str, start: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """The windows of whole series whose first output step lies at or after ``start``."""
-    windows = make_windows(frames["normalized"], input_length, output_length, stride, missing)  # type: ignore[arg-type]
-    windows = windows[windows["ts"] >= start]
+    windows = make_windows(frames["normalized"], input_length, output_length, stride, missing,  # type: ignore[arg-type]
+                           since=start)
     return {"windows": windows, "counts": counts(marked=int(windows["has_missing"].sum()))}
 
 

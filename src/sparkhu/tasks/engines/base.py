@@ -77,6 +77,7 @@ class StepResult:
         n_series: Distinct series in the first written output (the first input when nothing is written).
         collected: The function's outputs that are not written, concatenated over all calls.
         versions: Table version after each write, per output name.
+        seconds: Wall time per phase (``read``, ``compute``, ``write``), for the report row.
     """
 
     rows_in: dict[str, int]
@@ -84,6 +85,7 @@ class StepResult:
     n_series: int
     collected: dict[str, pd.DataFrame]
     versions: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def totals(self, name: str = "counts") -> dict[str, int]:
         """Column sums of the collected frame ``name`` (the calls' :func:`counts` rows); empty when absent."""

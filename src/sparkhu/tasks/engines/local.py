@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -37,19 +38,24 @@ class LocalEngine:
 
     def run(self, lake: Lake, step: SeriesStep) -> StepResult:
         """Read every input once, run the function on whole series, write every output once."""
+        clock = Stopwatch()
         frames = {name: lake.read(read.table, read.where, read.columns) for name, read in step.reads.items()}
         frames.update(step.given)
+        clock.lap("read")
         outputs = self._compute(step.compute, frames, dict(step.kwargs))
         unknown = sorted(set(step.writes) - set(outputs))
         if unknown:
             raise ValueError(f"{step.compute.__name__} returned no frame for the outputs {unknown}")
+        clock.lap("compute")
         versions = {name: lake.replace(write.table, outputs[name], write.where) for name, write in step.writes.items()}
+        clock.lap("write")
         return StepResult(
             rows_in={name: len(frames[name]) for name in step.reads},
             rows_out={name: len(outputs[name]) for name in step.writes},
             n_series=distinct_series(main_frame(step, frames, outputs)),
             collected={name: frame for name, frame in outputs.items() if name not in step.writes},
             versions=versions,
+            seconds=clock.laps,
         )
 
     def _compute(self, compute: SeriesFunction, frames: Frames, kwargs: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -63,6 +69,20 @@ class LocalEngine:
         with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
             results = list(pool.map(_call, [compute] * len(parts), parts, [kwargs] * len(parts)))
         return concat_outputs(results)
+
+
+class Stopwatch:
+    """Wall time of consecutive phases."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Close the phase ``name`` (time since the previous lap)."""
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def _call(compute: SeriesFunction, frames: Frames, kwargs: dict[str, Any]) -> dict[str, pd.DataFrame]:
