@@ -26,7 +26,6 @@ from deltalake import DeltaTable, write_deltalake
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
-STEP_S = np.array([30, 60, 300])
 INPUT_LENGTH, OUTPUT_LENGTH = 60, 20
 
 
@@ -79,15 +78,27 @@ def per_group(values: Floats, starts: Ints, reduce: np.ufunc) -> Floats:
     return np.repeat(reduced, np.diff(np.r_[starts, len(values)]))
 
 
-def on_grid(series: Ints, seconds: Floats) -> tuple[Ints, Ints, Ints]:
-    """Sort, drop duplicates and snap each point to its series' grid slot; series, slot, order of rows."""
+def series_steps(series: Ints, seconds: Floats) -> Floats:
+    """Each series' median step between consecutive points, rounded to whole seconds (rows sorted)."""
+    same = series[1:] == series[:-1]
+    owner, gaps = series[1:][same], np.diff(seconds)[same]
+    order = np.lexsort((gaps, owner))
+    starts = group_starts(owner[order])
+    sizes = np.diff(np.r_[starts, len(order)])
+    steps = np.ones(int(series.max()) + 1 if len(series) else 0)
+    steps[owner[order][starts]] = np.maximum(np.rint(gaps[order][starts + sizes // 2]), 1.0)
+    return steps
+
+
+def on_grid(series: Ints, seconds: Floats) -> tuple[Ints, Ints, Ints, Floats]:
+    """Sort, drop duplicates and snap each point to its series' grid slot; series, slot, rows, step per series."""
     order = np.lexsort((seconds, series)).astype(np.int64)
     series, seconds = series[order], seconds[order]
-    step = STEP_S[series % len(STEP_S)].astype(np.float64)
+    steps = series_steps(series, seconds)
     first = per_group(seconds, group_starts(series), np.minimum)
-    slot = np.rint((seconds - first) / step).astype(np.int64)
+    slot = np.rint((seconds - first) / steps[series]).astype(np.int64)
     keep = np.r_[True, (slot[1:] != slot[:-1]) | (series[1:] != series[:-1])]
-    return series[keep], slot[keep], order[keep]
+    return series[keep], slot[keep], order[keep], steps
 
 
 def fences(series: Ints, values: Floats, k: float = 3.0) -> npt.NDArray[np.bool_]:
@@ -145,11 +156,11 @@ def numeric_chain(table: pa.Table) -> int:
     series = table["series"].combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64)
     seconds = table["timestamp"].combine_chunks().cast(pa.int64()).to_numpy() / 1e6
     values = table["value"].to_numpy()
-    series, slot, order = on_grid(series, seconds)
+    series, slot, order, steps = on_grid(series, seconds)
     kept = values[order].copy()
     kept[fences(series, kept)] = np.nan
     grid_series, filled = fill(series, slot, kept)
-    per_day = (86_400 // STEP_S[grid_series % len(STEP_S)]).astype(np.int64)
+    per_day = np.maximum(86_400 // steps[grid_series], 1).astype(np.int64)
     residual_flags(grid_series, filled, per_day)
     starts = group_starts(grid_series)
     low = per_group(filled, starts, np.minimum)

@@ -1,19 +1,21 @@
-"""Chain benchmark: raw CSV to ``windows``, Sparkhu against the plain pandas + statsmodels chain, in one run.
+"""Chain benchmark: raw CSV to ``windows``, Sparkhu against the plain pandas + statsmodels chain, per history span.
 
-One run, on one machine, one step after the other (never concurrently):
+For each history span (``--spans`` in days), one step after the other on one machine (never concurrently):
 
-(a) generate ``--points`` rows over ``--series`` series with the pipeline benchmark's generator (periods
-    30/60/300 s, jitter, 2 % gaps, 0.5 % duplicates) as one long CSV;
+(a) generate ``--points`` rows over ``--series`` series whose periods make the slowest series span that
+    many days (``data.py``: periods from span/points/60 to span/points, jitter, 2 % gaps, 0.5 % duplicates);
 (b) ``sparkhu ingest FILE --series-column series`` then ``sparkhu run`` in a fresh SPARKHU_HOME;
 (c) ``baseline.py csv FILE`` (the plain chain, see baseline.py) on the same CSV;
-(d) NAB F1 of both: ``sparkhu detect`` over all 30 NAB files, and the baseline's 3-sigma flags of its chain on
-    each NAB file, scored with ``benchmarks.nab.scorer``;
-(e) the physical floor of the chain on this machine (see ceiling.py) and where Sparkhu's time goes.
+(d) where the time went: per task, node wall time, the task's own time and its read / compute / write
+    seconds (from the report rows), and the Parquet files each table holds after the run;
+(e) optionally the physical floor on the same data (``--floor``, see ceiling.py).
 
-Every command runs as a subprocess; its wall time and the peak RSS of its whole process tree (sampled
-every 50 ms with psutil) are recorded.
+NAB F1 of both chains (``sparkhu detect`` over the 30 NAB files against the baseline's 3-sigma flags) is
+measured once (``--nab``; skipped when the folder is absent). Every command runs as a subprocess; its wall
+time and the peak RSS of its whole process tree (sampled every 50 ms with psutil) are recorded.
 
-Usage: python benchmarks/chain/run.py [--points 1000000] [--series 100] [--skip-nab] [--out FILE.md]
+Usage: python benchmarks/chain/run.py [--spans 7 30 456 1095] [--points 1000000] [--series 100]
+       [--skip-baseline] [--floor] [--out FILE.md]
 """
 
 from __future__ import annotations
@@ -31,27 +33,41 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.chain.ceiling import Floor, measure_floor
+from benchmarks.chain.ceiling import measure_floor
+from benchmarks.chain.data import generate
 from benchmarks.nab.run import detect_outputs
 from benchmarks.nab.scorer import Score, score
-from benchmarks.pipeline.run import Measured, generate, measure
+from benchmarks.pipeline.run import Measured, measure
 from sparkhu.metadata.db import session_scope
 from sparkhu.metadata.runs import list_runs
 from sparkhu.storage.lake import Lake
+from sparkhu.storage.tables import TABLES
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_NAB = REPO.parent / "shared" / "data" / "nab"
 BASELINE = Path(__file__).resolve().with_name("baseline.py")
+SPANS = (7.0, 30.0, 456.0, 1095.0)
+TARGET_POINTS_PER_S = 60_000
+TARGET_SPEED_UP = 20.0
 
 
 @dataclass(frozen=True)
-class ChainRow:
-    """One chain's line of the results table."""
+class SpanResult:
+    """Everything measured for one history span."""
 
-    chain: str
-    measured: Measured
-    nab: Score | None
-    compared: bool = True
+    span_days: float
+    periods: tuple[float, float]
+    ingest: Measured
+    run: Measured
+    baseline: Measured | None
+    tasks: pd.DataFrame
+    files: dict[str, int]
+    wall_s: float
+
+    @property
+    def sparkhu_s(self) -> float:
+        """CSV to windows: ingest + run."""
+        return self.ingest.seconds + self.run.seconds
 
 
 def sparkhu_cli() -> str:
@@ -62,7 +78,7 @@ def sparkhu_cli() -> str:
 def run_sparkhu(csv: Path, home: Path) -> tuple[Measured, Measured]:
     """Ingest ``csv`` and run the daily pipeline in a fresh home; (ingest, run) measurements."""
     shutil.rmtree(home, ignore_errors=True)
-    env = {**os.environ, "SPARKHU_HOME": str(home)}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SPARKHU_")}, "SPARKHU_HOME": str(home)}
     ingest = measure([sparkhu_cli(), "ingest", str(csv), "--series-column", "series"], env)
     return ingest, measure([sparkhu_cli(), "run"], env)
 
@@ -73,131 +89,130 @@ def run_baseline(csv: Path, out_dir: Path) -> Measured:
     return measure([sys.executable, str(BASELINE), "csv", str(csv), "--out-dir", str(out_dir)], dict(os.environ))
 
 
-def nab_labels(nab: Path) -> dict[str, list[list[str]]]:
-    """NAB's combined windows per file key."""
+def nab_scores(nab: Path, work: Path) -> tuple[Score, Score]:
+    """NAB F1 of ``sparkhu detect`` and of the baseline's 3-sigma flags, over every labelled file."""
     labels: dict[str, list[list[str]]] = json.loads((nab / "labels" / "combined_windows.json").read_text())
-    return labels
-
-
-def nab_sparkhu(nab: Path, out_dir: Path) -> tuple[Measured, Score]:
-    """``sparkhu detect`` over every labelled NAB file, scored."""
-    labels = nab_labels(nab)
     files = [str(nab / "data" / key) for key in sorted(labels)]
     env = {key: value for key, value in os.environ.items() if not key.startswith("SPARKHU_")}
-    measured = measure([sparkhu_cli(), "detect", *files, "--out-dir", str(out_dir)], env)
-    return measured, score(detect_outputs(out_dir, sorted(labels)), labels)
+    measure([sparkhu_cli(), "detect", *files, "--out-dir", str(work / "nab-sparkhu")], env)
+    measure([sys.executable, str(BASELINE), "nab", str(nab), "--out-dir", str(work / "nab-baseline")],
+            dict(os.environ))
+    ours = score(detect_outputs(work / "nab-sparkhu", sorted(labels)), labels)
+    theirs = score(detect_outputs(work / "nab-baseline", sorted(labels)), labels)
+    return ours, theirs
 
 
-def nab_baseline(nab: Path, out_dir: Path) -> tuple[Measured, Score]:
-    """The plain chain's 3-sigma flags on every labelled NAB file, scored."""
-    labels = nab_labels(nab)
-    measured = measure([sys.executable, str(BASELINE), "nab", str(nab), "--out-dir", str(out_dir)], dict(os.environ))
-    return measured, score(detect_outputs(out_dir, sorted(labels)), labels)
-
-
-def node_times(home: Path) -> pd.DataFrame:
-    """Per template of the latest run: node count, summed node wall time (dispatch to exit) and task time.
-
-    Task time is the ``duration_s`` the task runtime records in ``reports`` (the task's own work, reads
-    and writes included); the rest of a node's time is process and executor overhead. ``reports`` keeps
-    one row per task and shard, so of a fan-out over variants it holds the last variant only: there the
-    overhead is not computed.
-    """
+def task_times(home: Path) -> tuple[pd.DataFrame, float]:
+    """Per task of the latest run: nodes, summed node wall time, task time and its phases; the run's wall."""
     with session_scope(f"sqlite:///{home / 'sparkhu.db'}") as session:
         run = list_runs(session, 1)[0]
-        nodes = pd.DataFrame([{"template": node.template.removeprefix("task-"), "node_s": node.duration_s or 0.0}
+        nodes = pd.DataFrame([{"task": node.template.removeprefix("task-"), "node_s": node.duration_s or 0.0}
                               for node in run.nodes if node.template.startswith("task-")])
         wall = run.duration_s or 0.0
-    reports = Lake(str(home / "lake")).read("reports").groupby("task")["duration_s"].agg(["sum", "count"])
-    table = nodes.groupby("template").agg(nodes=("node_s", "size"), node_s=("node_s", "sum"))
-    task = reports.reindex(table.index)
-    table["task_s"], table["task_rows"] = task["sum"], task["count"].fillna(0).astype(int)
-    table["overhead_s"] = (table["node_s"] - table["task_s"]).where(table["task_rows"] == table["nodes"])
-    table.attrs["wall_s"] = wall
-    return table.sort_values("node_s", ascending=False)
+    reports = Lake(str(home / "lake")).read("reports")
+    phases = pd.DataFrame([{"task": row.task, "task_s": row.duration_s,
+                            **{k.removeprefix("seconds."): v for k, v in json.loads(row.metrics).items()
+                               if k.startswith("seconds.")}} for row in reports.itertuples()])
+    table = nodes.groupby("task").agg(nodes=("node_s", "size"), node_s=("node_s", "sum"))
+    table = table.join(phases.groupby("task").sum(numeric_only=True))
+    return table.sort_values("node_s", ascending=False), wall
 
 
-def results_table(rows: list[ChainRow], points: int) -> str:
-    """The Markdown table: chain, seconds, points/s, peak MiB, speed-up over the baseline, NAB F1."""
-    baseline = rows[-1].measured.seconds
-    lines = ["| chain | seconds | points/s | peak MiB | speed-up | NAB F1 |", "|---|---|---|---|---|---|"]
-    for row in rows:
-        speed_up = f"{baseline / row.measured.seconds:.1f}x" if row.compared else "-"
-        f1 = "-" if row.nab is None else f"{row.nab.f1:.3f} ({row.nab.detected} det., {row.nab.false_positives} FP)"
-        lines.append(f"| {row.chain} | {row.measured.seconds:,.1f} | {points / row.measured.seconds:,.0f} | "
-                     f"{row.measured.peak_mib:,.0f} | {speed_up} | {f1} |")
+def files_per_table(home: Path) -> dict[str, int]:
+    """Parquet files of every table after the run (the current version's file list)."""
+    lake = Lake(str(home / "lake"))
+    return {name: lake.summary(name).files for name in TABLES if lake.summary(name).version is not None}
+
+
+def measure_span(span: float, points: int, n_series: int, work: Path, baseline: bool, floor: bool) -> SpanResult:
+    """Generate the span's data, run both chains, collect the attribution."""
+    csv = work / f"data-{points}-{n_series}-{span:g}d.csv"
+    periods = generate(csv, points, n_series, span)
+    home = work / f"home-{span:g}d"
+    ingest, run = run_sparkhu(csv, home)
+    print(f"span {span:g} d: sparkhu ingest {ingest.seconds:.1f} s, run {run.seconds:.1f} s", flush=True)
+    base = run_baseline(csv, work / "baseline-out") if baseline else None
+    if base is not None:
+        print(f"span {span:g} d: baseline {base.seconds:.1f} s", flush=True)
+    if floor:
+        found = measure_floor(csv, home / "lake", work / "floor")
+        print(f"span {span:g} d: floor {found.total_s:.2f} s (raw + windows only {found.minimal_s:.2f} s)")
+    tasks, wall = task_times(home)
+    return SpanResult(span, (float(periods.min()), float(periods.max())), ingest, run, base, tasks,
+                      files_per_table(home), wall)
+
+
+def span_table(results: list[SpanResult], points: int) -> str:
+    """One line per span: times, throughput, memory, speed-up, files, with the targets checked."""
+    lines = ["| span | periods | ingest s | run s | CSV → windows s | points/s | peak MiB | baseline s | "
+             "speed-up | files |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        rate = points / r.sparkhu_s
+        speed = "-" if r.baseline is None else f"{r.baseline.seconds / r.sparkhu_s:.1f}x"
+        base = "-" if r.baseline is None else f"{r.baseline.seconds:,.1f}"
+        peak = max(r.ingest.peak_mib, r.run.peak_mib)
+        lines.append(f"| {r.span_days:g} d | {_duration(r.periods[0])} to {_duration(r.periods[1])} | "
+                     f"{r.ingest.seconds:.1f} | {r.run.seconds:.1f} | {r.sparkhu_s:.1f} | {rate:,.0f} | {peak:,.0f} | "
+                     f"{base} | {speed} | {sum(r.files.values())} |")
     return "\n".join(lines)
 
 
-def floor_table(floor: Floor, ours: float) -> str:
-    """The floor's parts and how far Sparkhu's CSV-to-windows time is from it."""
-    tables = ", ".join(f"{name} {seconds:.2f}" for name, seconds in
-                       sorted(floor.table_write_s.items(), key=lambda item: -item[1]))
-    return "\n".join([
-        "| part | seconds |", "|---|---|",
-        f"| read the CSV (pyarrow) | {floor.read_s:.2f} |",
-        f"| numeric chain, vectorised numpy, one pass | {floor.numeric_s:.2f} |",
-        f"| write every table of the run once ({len(floor.table_write_s)} tables) | {floor.write_s:.2f} |",
-        f"| **floor, all tables** | **{floor.total_s:.2f}** (Sparkhu is {ours / floor.total_s:.1f}x above) |",
-        f"| **floor, raw + windows only** | **{floor.minimal_s:.2f}** "
-        f"(Sparkhu is {ours / floor.minimal_s:.1f}x above) |",
-        "", f"Single writes per table (s): {tables}",
-    ])
+def _duration(seconds: float) -> str:
+    """A period as ``30 s``, ``5 min`` or ``1.5 h``."""
+    if seconds < 120:
+        return f"{seconds:g} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
-def attribution_table(nodes: pd.DataFrame) -> str:
-    """Where ``sparkhu run`` spends its time, per task template."""
-    lines = [f"`sparkhu run` wall time {nodes.attrs['wall_s']:.1f} s; node times summed "
-             f"{nodes['node_s'].sum():.1f} s (nodes run concurrently on the workers).", "",
-             "| task | nodes | node s (sum) | task s (reports) | overhead s |", "|---|---|---|---|---|"]
-    for row in nodes.itertuples():
-        task = f"{row.task_s:.1f}" if row.task_rows == row.nodes else f"{row.task_s:.1f} (last of {row.nodes})"
-        overhead = "-" if pd.isna(row.overhead_s) else f"{row.overhead_s:.1f}"
-        lines.append(f"| {row.Index} | {row.nodes} | {row.node_s:.1f} | {task} | {overhead} |")
+def task_table(result: SpanResult) -> str:
+    """Where one span's ``sparkhu run`` spent its time, per task."""
+    lines = [f"`sparkhu run` at {result.span_days:g} d: wall {result.wall_s:.1f} s in the executor, node times "
+             f"summed {result.tasks['node_s'].sum():.1f} s (nodes run in parallel on the workers).", "",
+             "| task | nodes | node s | task s | read s | compute s | write s |", "|---|---|---|---|---|---|---|"]
+    for row in result.tasks.fillna(0.0).itertuples():
+        lines.append(f"| {row.Index} | {row.nodes} | {row.node_s:.1f} | {row.task_s:.1f} | {row.read:.1f} | "
+                     f"{row.compute:.1f} | {row.write:.1f} |")
+    return "\n".join(lines)
+
+
+def files_table(results: list[SpanResult]) -> str:
+    """Files per table after the run, one column per span."""
+    names = sorted({name for r in results for name in r.files})
+    header = "| table | " + " | ".join(f"{r.span_days:g} d" for r in results) + " |"
+    lines = [header, "|---|" + "---|" * len(results)]
+    lines += [f"| {name} | " + " | ".join(str(r.files.get(name, 0)) for r in results) + " |" for name in names]
     return "\n".join(lines)
 
 
 def main() -> None:
-    """Run the whole comparison and print (and optionally write) the Markdown report."""
+    """Run every span and print (and optionally write) the Markdown report."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--spans", type=float, nargs="+", default=list(SPANS), help="History spans in days")
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--series", type=int, default=100)
-    parser.add_argument("--nab", type=Path, default=DEFAULT_NAB)
-    parser.add_argument("--skip-nab", action="store_true", help="Do not score NAB (no F1 column)")
+    parser.add_argument("--nab", type=Path, default=DEFAULT_NAB, help="NAB folder (skipped when absent)")
+    parser.add_argument("--skip-baseline", action="store_true", help="Do not run the plain chain (no speed-up)")
+    parser.add_argument("--floor", action="store_true", help="Also measure the physical floor per span")
     parser.add_argument("--work", type=Path, default=None, help="Folder for data and outputs (temporary by default)")
     parser.add_argument("--out", type=Path, default=None, help="Also write the report (Markdown) here")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="sparkhu-chain-"))
     work.mkdir(parents=True, exist_ok=True)
-    report = compare(args.points, args.series, work, None if args.skip_nab else args.nab)
+    results = [measure_span(span, args.points, args.series, work, not args.skip_baseline, args.floor)
+               for span in args.spans]
+    sections = [f"Chain benchmark: {args.points:,} points over {args.series} series, {os.cpu_count()} CPUs; "
+                f"targets: >= {TARGET_POINTS_PER_S:,} points/s and >= {TARGET_SPEED_UP:g}x on every span.",
+                span_table(results, args.points), "Files per table after the run:", files_table(results),
+                *[task_table(result) for result in results]]
+    if args.nab.is_dir():
+        ours, theirs = nab_scores(args.nab, work)
+        sections.append(f"NAB F1 over the 30 files: sparkhu {ours.f1:.3f} ({ours.detected} detected, "
+                        f"{ours.false_positives} FP); baseline 3-sigma {theirs.f1:.3f} ({theirs.detected} detected, "
+                        f"{theirs.false_positives} FP).")
+    report = "\n\n".join(sections)
     print(report)
     if args.out:
         args.out.write_text(report + "\n")
-
-
-def compare(points: int, n_series: int, work: Path, nab: Path | None) -> str:
-    """Every measurement of one benchmark run, as a Markdown report."""
-    csv = work / f"data-{points}-{n_series}.csv"
-    if not csv.exists():
-        generate(csv, points, n_series)
-    home = work / "home"
-    ingest, run = run_sparkhu(csv, home)
-    print(f"sparkhu: ingest {ingest.seconds:.1f} s, run {run.seconds:.1f} s", flush=True)
-    baseline = run_baseline(csv, work / "baseline-out")
-    print(f"baseline: {baseline.seconds:.1f} s", flush=True)
-    ours_nab = base_nab = None
-    if nab is not None:
-        ours_nab = nab_sparkhu(nab, work / "nab-sparkhu")[1]
-        base_nab = nab_baseline(nab, work / "nab-baseline")[1]
-    total = Measured(ingest.seconds + run.seconds, max(ingest.peak_mib, run.peak_mib))
-    rows = [ChainRow("sparkhu ingest", ingest, None, False), ChainRow("sparkhu run", run, None, False),
-            ChainRow("**sparkhu, CSV to windows**", total, ours_nab),
-            ChainRow("**pandas + statsmodels, per series**", baseline, base_nab)]
-    floor = measure_floor(csv, home / "lake", work / "floor")
-    return "\n\n".join([
-        f"Chain benchmark: {points:,} points over {n_series} series, {os.cpu_count()} CPUs.",
-        results_table(rows, points), floor_table(floor, total.seconds), attribution_table(node_times(home)),
-    ])
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def test_missing_dropped_or_marked_and_series_kept_apart() -> None:
 def test_arrow_list_columns_and_errors() -> None:
     out = make_windows(long_frame("a", np.arange(4) * 60, [1, 2, 3, 4]), 2, 2)
     table = pa.Table.from_pandas(out, preserve_index=False)
-    assert table.schema.field("inputs").type == pa.list_(pa.float64())
+    assert table.schema.field("inputs").type == pa.list_(pa.float32())
     assert make_windows(long_frame("a", [0], [1.0]), 2, 2).empty
     with pytest.raises(ValueError, match="at least 1"):
         make_windows(long_frame("a", [0], [1.0]), 0, 1)

@@ -235,12 +235,27 @@ def _pchip_slopes(grid: Grid, known: Int64Array) -> FloatArray:
 
 @register("seasonal")
 def _seasonal(grid: Grid, periods: FloatArray) -> FloatArray:
-    """Local seasonal profile plus the level interpolated in time across the gap."""
+    """Local seasonal profile plus the level interpolated in time across the gap.
+
+    The profile matters only at the missing rows and at the known rows that bound each gap (the level
+    is interpolated between those). When those are few (usually a few percent of the rows) it is
+    evaluated there alone; gathering at scattered rows costs more than whole passes beyond an eighth.
+    """
     cycle = seasonal_cycle_points(grid, periods)[grid.codes]
-    profile = _local_profile(grid, grid.values - _moving_mean(grid, grid.values, cycle), cycle)
-    profile = np.where(np.isnan(profile) | (cycle < 2), 0.0, profile)
+    missing = np.isnan(grid.values)
+    detrended = grid.values - _MovingMean(grid, grid.values).at(np.arange(len(grid.values)), cycle)
+    if 3 * int(missing.sum()) > len(missing) // 8:
+        profile = _local_profile(grid, detrended, None, cycle)
+        profile = np.where(np.isnan(profile) | (cycle < 2), 0.0, profile)
+    else:
+        before, after = _neighbours(grid)
+        rows = np.unique(np.concatenate([np.flatnonzero(missing), before[missing], after[missing]]))
+        rows = rows[rows >= 0]
+        profile = np.zeros(len(grid.values))
+        found = _local_profile(grid, detrended, rows, cycle)
+        profile[rows] = np.where(np.isnan(found) | (cycle[rows] < 2), 0.0, found)
     level = _interpolate_in_time(grid, grid.values - profile)
-    filled = np.where(np.isnan(grid.values), level + profile, grid.values)
+    filled = np.where(missing, level + profile, grid.values)
     return _nearest_edges(grid, filled)
 
 
@@ -259,45 +274,59 @@ def seasonal_cycle_points(grid: Grid, periods: FloatArray) -> Int64Array:
     return points
 
 
-def _moving_mean(grid: Grid, values: FloatArray, cycle: Int64Array) -> FloatArray:
-    """Centred moving mean of the known values over one cycle, clipped to the series.
+class _MovingMean:
+    """Centred moving mean of the known values over one cycle, clipped to the series, at any rows.
 
     An even cycle uses the classical ``2 x m`` average (the two end points weigh one half), so that
     every phase of the cycle weighs the same and a pure seasonal signal leaves no trace in the trend.
-    NaN where the window lacks a point or runs past the series' ends.
+    NaN where the window lacks a point or runs past the series' ends. Prefix sums are built once, so
+    each evaluation costs O(rows asked).
     """
-    known = ~np.isnan(values)
-    zeroed = np.where(known, values, 0.0)
-    sums = np.concatenate(([0.0], np.cumsum(zeroed)))
-    counts = np.concatenate(([0], np.cumsum(known)))
-    low, high = _row_bounds(grid)
-    rows = np.arange(len(values))
-    even = cycle % 2 == 0
-    inner = np.where(even, cycle // 2 - 1, cycle // 2)
-    first, last = np.maximum(rows - inner, low), np.minimum(rows + inner + 1, high)
-    total = sums[last] - sums[first]
-    weight = (counts[last] - counts[first]).astype(np.float64)
-    for side in (-1, 1):
-        edge = rows + side * (inner + 1)
-        usable = even & (cycle >= 2) & (edge >= low) & (edge < high)
-        at = np.clip(edge, 0, max(len(rows) - 1, 0))
-        total += np.where(usable, 0.5 * zeroed[at], 0.0)
-        weight += np.where(usable & known[at], 0.5, 0.0)
-    # Only a window with every phase present is unbiased: a gap inside it would tilt it towards the
-    # phases that remain.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(weight >= np.maximum(cycle, 1), total / weight, np.nan)
+
+    def __init__(self, grid: Grid, values: FloatArray) -> None:
+        self.known = ~np.isnan(values)
+        self.zeroed = np.where(self.known, values, 0.0)
+        self.sums = np.concatenate(([0.0], np.cumsum(self.zeroed)))
+        self.counts = np.concatenate(([0], np.cumsum(self.known)))
+        self.low, self.high = _row_bounds(grid)
+
+    def at(self, rows: Int64Array, cycle: Int64Array) -> FloatArray:
+        """The moving mean at ``rows``, whose cycle lengths are ``cycle``."""
+        low, high = self.low[rows], self.high[rows]
+        even = cycle % 2 == 0
+        inner = np.where(even, cycle // 2 - 1, cycle // 2)
+        first, last = np.maximum(rows - inner, low), np.minimum(rows + inner + 1, high)
+        total = self.sums[last] - self.sums[first]
+        weight = (self.counts[last] - self.counts[first]).astype(np.float64)
+        for side in (-1, 1):
+            edge = rows + side * (inner + 1)
+            usable = even & (cycle >= 2) & (edge >= low) & (edge < high)
+            at = np.clip(edge, 0, max(len(self.zeroed) - 1, 0))
+            total += np.where(usable, 0.5 * self.zeroed[at], 0.0)
+            weight += np.where(usable & self.known[at], 0.5, 0.0)
+        # Only a window with every phase present is unbiased: a gap inside it would tilt it towards the
+        # phases that remain.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(weight >= np.maximum(cycle, 1), total / weight, np.nan)
 
 
-def _local_profile(grid: Grid, detrended: FloatArray, cycle: Int64Array) -> FloatArray:
-    """Mean of the known detrended values at the same phase, up to SEASONAL_CYCLES cycles either side."""
+def _local_profile(grid: Grid, detrended: FloatArray, rows: Int64Array | None, cycle: Int64Array) -> FloatArray:
+    """Mean detrended known value at the same phase, up to SEASONAL_CYCLES cycles either side.
+
+    At ``rows`` only, or at every row when ``rows`` is None.
+    """
     low, high = _row_bounds(grid)
-    rows = np.arange(len(detrended))
+    length = cycle
+    if rows is None:
+        rows = np.arange(len(detrended))
+    else:
+        low, high, length = low[rows], high[rows], cycle[rows]
     total, count = np.zeros(len(rows)), np.zeros(len(rows))
+    last = max(len(detrended) - 1, 0)
     for shift in range(-SEASONAL_CYCLES, SEASONAL_CYCLES + 1):
-        other = rows + shift * cycle
-        usable = (cycle >= 2) & (other >= low) & (other < high)
-        value = np.where(usable, detrended[np.clip(other, 0, max(len(rows) - 1, 0))], np.nan)
+        other = rows + shift * length
+        usable = (length >= 2) & (other >= low) & (other < high)
+        value = np.where(usable, detrended[np.clip(other, 0, last)], np.nan)
         present = ~np.isnan(value)
         total += np.where(present, value, 0.0)
         count += present

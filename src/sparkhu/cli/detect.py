@@ -11,16 +11,20 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
-from sparkhu.analysis.anomalies import alarms_on_rows
 from sparkhu.cli.errors import fail
 from sparkhu.config import get_settings
-from sparkhu.storage.lake import Lake, Slice
+
+# pandas, the lake and the anomaly analysis (scipy) are imported where they are used: every `sparkhu`
+# command loads this module, and only `detect` needs them.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sparkhu.storage.lake import Lake
 
 console = Console(stderr=True)
 # Variables that would send a detect run to the user's own lake or database instead of its home.
@@ -35,6 +39,9 @@ def series_ids(files: list[Path]) -> dict[Path, str]:
 
 def flags_per_row(lake: Lake, series_id: str) -> pd.DataFrame:
     """One row per ingested input row of ``series_id`` with the pipeline's flags, in input order."""
+    from sparkhu.analysis.anomalies import alarms_on_rows
+    from sparkhu.storage.lake import Slice
+
     where = Slice(series=(series_id,))
     raw = lake.read("raw", where).sort_values("line", kind="stable", ignore_index=True)
     scored = lake.read("anomalies", where).sort_values("ts", ignore_index=True)
@@ -46,6 +53,8 @@ def flags_per_row(lake: Lake, series_id: str) -> pd.DataFrame:
 
 def write_flags(rows: pd.DataFrame, out: Path) -> None:
     """Write the contract's columns: timestamp (UTC), value, is_outlier, is_anomaly, anomaly_score."""
+    import pandas as pd
+
     out.parent.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame({
         "timestamp": rows["ts"].dt.strftime("%Y-%m-%d %H:%M:%S"),
@@ -78,6 +87,7 @@ def run_in_home(home: Path, files: list[Path], time_column: str, value_column: s
                 out_dir: Path | None, params: list[str]) -> None:
     """Ingest, run and export with ``SPARKHU_HOME`` pointing at ``home`` for the duration."""
     from sparkhu.cli.main import invoke  # the same commands a user types
+    from sparkhu.storage.lake import Lake
 
     ids = series_ids(files)
     with _home(home):

@@ -5,27 +5,21 @@ from __future__ import annotations
 import difflib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
 from sparkhu.config import get_settings
-from sparkhu.metadata.db import session_scope
 from sparkhu.metadata.durations import format_duration
-from sparkhu.metadata.feature_io import (
-    FeatureSourceError,
-    display_url,
-    load_feature_file,
-    parse_column_map,
-    read_sql_source,
-)
-from sparkhu.metadata.feature_spec import FeatureInputError, FeatureSpec
-from sparkhu.metadata.feature_sync import FeaturePlan, FeatureSyncError, apply_plan, plan_import, plan_sync
-from sparkhu.metadata.features import Feature, get_features, list_features
+
+# The registry (SQLAlchemy) is imported by the commands that use it, not by every `sparkhu` command.
+if TYPE_CHECKING:
+    from sparkhu.metadata.feature_spec import FeatureSpec
+    from sparkhu.metadata.feature_sync import FeaturePlan
+    from sparkhu.metadata.features import Feature
 
 features_app = typer.Typer(
     help="The feature (series) registry: import declarations, sync from an SQL registry, list, show.",
@@ -56,6 +50,9 @@ def import_features(
     ] = False,
 ) -> None:
     """Add or update the features declared in FILE, in one transaction (all or nothing)."""
+    from sparkhu.metadata.feature_io import load_feature_file
+    from sparkhu.metadata.feature_spec import FeatureInputError
+
     try:
         specs = load_feature_file(path)
     except FeatureInputError as error:
@@ -92,6 +89,9 @@ def sync_features(
     Everything happens in one transaction; unchanged features are not written. Features of this source
     that disappeared are marked inactive, or deleted with --prune.
     """
+    from sparkhu.metadata.feature_io import FeatureSourceError, display_url, parse_column_map, read_sql_source
+    from sparkhu.metadata.feature_spec import FeatureInputError
+
     try:
         specs = read_sql_source(url, query, parse_column_map(column_map or []))
     except (FeatureInputError, FeatureSourceError) as error:
@@ -101,6 +101,11 @@ def sync_features(
 
 def _upsert(specs: list[FeatureSpec], origin: str, dry_run: bool, sync: tuple[bool, bool] | None) -> None:
     """Plan (and unless ``dry_run``, apply) an import (``sync`` None) or a sync (prune, allow_empty)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sparkhu.metadata.db import session_scope
+    from sparkhu.metadata.feature_sync import FeatureSyncError, apply_plan, plan_import, plan_sync
+
     try:
         with session_scope(get_settings().database) as session:
             if sync is None:
@@ -150,6 +155,9 @@ def list_command(
     ] = False,
 ) -> None:
     """List registered features."""
+    from sparkhu.metadata.db import session_scope
+    from sparkhu.metadata.features import list_features
+
     with session_scope(get_settings().database) as session:
         features = list_features(session, group=group, tag=tag, include_inactive=include_inactive)
     table = Table("id", "name", "group", "unit", "type", "range", "period", "tags", title="Features")
@@ -168,6 +176,9 @@ def show_command(
     feature_id: Annotated[str, typer.Argument(metavar="ID", help="Feature (series) id.")],
 ) -> None:
     """Show every attribute of one feature."""
+    from sparkhu.metadata.db import session_scope
+    from sparkhu.metadata.features import get_features
+
     with session_scope(get_settings().database) as session:
         feature = get_features(session, [feature_id]).get(feature_id)
         known = [] if feature is not None else list(get_features(session))

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sparkhu.config import get_settings
-from sparkhu.ingest import (
-    Discovery,
-    FileReport,
-    IngestOptions,
-    IngestReport,
-    IngestUsageError,
-    discover,
-    ingest_files,
-)
+
+# The ingest machinery (pandas, pyarrow, the lake, the registry) is imported by the command itself, so
+# that the other `sparkhu` commands start without it.
+if TYPE_CHECKING:
+    from sparkhu.ingest import Discovery, FileReport, IngestOptions, IngestReport
 
 USAGE_EXIT = 2
 # Beyond this many files only those with something to say are listed, to keep the summary readable.
@@ -60,6 +55,8 @@ def ingest(
 
     Exit code 2 when nothing usable was found or an option is wrong.
     """
+    from sparkhu.ingest import IngestOptions, IngestUsageError, discover
+
     errors = Console(stderr=True)
     try:
         options = IngestOptions(series_column=series_column, series_id=series_id, wide=wide,
@@ -79,6 +76,10 @@ def ingest(
 
 
 def _run_with_progress(discovery: Discovery, options: IngestOptions) -> IngestReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sparkhu.ingest import ingest_files
+
     columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
     with Progress(*columns, transient=True) as progress:

@@ -60,7 +60,8 @@ def _layout(manifests: Path, tasks_dir: Path | None, chart_dir: Path | None) -> 
 
     beside = Layout.beside(manifests)
     return Layout(
-        manifests=manifests, chart_manifests=chart_dir or beside.chart_manifests, tasks=tasks_dir or beside.tasks
+        manifests=manifests, chart_manifests=chart_dir or beside.chart_manifests, tasks=tasks_dir or beside.tasks,
+        package_manifests=beside.package_manifests,
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from importlib import resources
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 import yaml
 from rich.console import Console
@@ -14,23 +14,34 @@ from sparkhu.cli.errors import fail
 from sparkhu.cli.tables import lake_from_settings, tables_table
 from sparkhu.cli.workflow import MANIFEST_BACKOFF_HELP, backoff_mode, execute, parse_parameters
 from sparkhu.config import get_settings
-from sparkhu.demo.generate import DemoFiles, write_demo
-from sparkhu.storage.lake import Lake
+
+# pandas, the lake and the demo data generator are imported where they are used, so that commands
+# other than `run` and `demo` do not pay for them.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sparkhu.demo.generate import DemoFiles
+    from sparkhu.storage.lake import Lake
 
 console = Console()
 DAILY_TEMPLATE = "workflowtemplate-sparkhu-daily-univariate.yaml"
 
 
 def daily_template() -> dict[str, Any]:
-    """The daily WorkflowTemplate, rendered from the same hera definition as ``manifests/``."""
-    from sparkhu.workflows.render import rendered_manifests  # hera is only needed here
+    """The daily WorkflowTemplate as the package ships it (``src/sparkhu/manifests``, rendered with the rest).
 
-    document: dict[str, Any] = yaml.safe_load(rendered_manifests()[DAILY_TEMPLATE])
+    Loading the rendered file costs milliseconds; rendering it again would import hera and every task
+    (~1.7 s) in a process that runs no task itself. ``make test`` fails when the copy is stale.
+    """
+    text = (resources.files("sparkhu") / "manifests" / DAILY_TEMPLATE).read_text(encoding="utf-8")
+    document: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return document
 
 
 def ingested_interval(lake: Lake) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """Whole UTC days covering every ingested point, or None when nothing was ingested."""
+    import pandas as pd
+
     stamps = lake.read("raw", columns=["ts"])["ts"]
     if stamps.empty:
         return None
@@ -63,6 +74,7 @@ def demo(
 ) -> None:
     """Generate demo data, register its features, ingest it and run the pipeline end to end."""
     from sparkhu.cli.main import invoke  # the same commands a user types, in this process
+    from sparkhu.demo.generate import write_demo
 
     files = write_demo(get_settings().home / "demo-data", days=days)
     console.rule("[bold]Sparkhu demo")

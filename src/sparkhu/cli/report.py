@@ -11,7 +11,6 @@ from rich.console import Console
 
 from sparkhu.cli.errors import fail
 from sparkhu.cli.tables import lake_from_settings
-from sparkhu.tasks.interval import parse_instant
 from sparkhu.tasks.params import TaskInputError
 
 console = Console()
@@ -26,8 +25,10 @@ def report(
     limit: Annotated[int | None, typer.Option(min=1, help="Series plotted without --series (default 12).")] = None,
 ) -> None:
     """Write an HTML report of a run: task summary, statistics and per-series plots (opens offline)."""
-    # Imported here: matplotlib costs half a second that no other command should pay.
+    # Imported here: matplotlib costs half a second that no other command should pay (and pandas, which
+    # parse_instant needs, most of one).
     from sparkhu.reporting import ReportRequest, ReportScopeError, write_report
+    from sparkhu.tasks.interval import parse_instant
 
     if out.suffix.lower() not in (".html", ".htm"):
         fail(f"--out must be an .html file, got {out.name!r}")

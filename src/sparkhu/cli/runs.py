@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 from rich.console import Console
@@ -15,8 +15,11 @@ from rich.table import Table
 
 from sparkhu.cli.errors import fail
 from sparkhu.config import get_settings
-from sparkhu.metadata.db import session_scope
-from sparkhu.metadata.runs import RunLookupError, WorkflowRun, find_run, list_runs
+
+# The run records (SQLAlchemy) are imported by the commands that read them: `sparkhu workflow` and
+# `sparkhu run` use this module's tables without the database.
+if TYPE_CHECKING:
+    from sparkhu.metadata.runs import WorkflowRun
 
 runs_app = typer.Typer(help="Recorded workflow runs: their status, nodes and logs.", no_args_is_help=True)
 console = Console()
@@ -71,6 +74,9 @@ def list_command(
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many runs (newest first).")] = 20,
 ) -> None:
     """List recent workflow runs."""
+    from sparkhu.metadata.db import session_scope
+    from sparkhu.metadata.runs import list_runs
+
     with session_scope(get_settings().database) as session:
         runs = list_runs(session, limit)
         table = Table("run id", "workflow", "status", "started", "duration", "nodes", "message",
@@ -90,6 +96,9 @@ def show_command(
     logs: Annotated[bool, typer.Option("--logs", help="Also print each node's log.")] = False,
 ) -> None:
     """Show one run: parameters, status and every node (optionally with logs)."""
+    from sparkhu.metadata.db import session_scope
+    from sparkhu.metadata.runs import RunLookupError, find_run
+
     with session_scope(get_settings().database) as session:
         try:
             run = find_run(session, run_id)

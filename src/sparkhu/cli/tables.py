@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,10 +11,12 @@ from rich.table import Table
 
 from sparkhu.cli.errors import fail
 from sparkhu.config import get_settings
-from sparkhu.storage.lake import Lake, Slice
-from sparkhu.storage.tables import TABLES
-from sparkhu.tasks.interval import parse_instant
 from sparkhu.tasks.params import TaskInputError
+
+# The lake (deltalake, pyarrow, pandas) is imported by the functions that use it, so that every other
+# command starts without it.
+if TYPE_CHECKING:
+    from sparkhu.storage.lake import Lake
 
 console = Console()
 EXPORT_FORMATS = (".csv", ".parquet")
@@ -22,12 +24,16 @@ EXPORT_FORMATS = (".csv", ".parquet")
 
 def lake_from_settings() -> Lake:
     """The lake of the settings in force."""
+    from sparkhu.storage.lake import Lake
+
     settings = get_settings()
     return Lake(settings.lake, settings.storage_options)
 
 
 def tables_table(lake: Lake, title: str) -> Table:
     """Every declared table with its rows, version, files, partitioning and description."""
+    from sparkhu.storage.tables import TABLES
+
     table = Table("table", "rows", "version", "files", "partitioned by", "description", title=title)
     for name, spec in TABLES.items():
         summary = lake.summary(name)
@@ -50,6 +56,10 @@ def export(
     end: Annotated[str | None, typer.Option(help="Only rows before this ISO time.")] = None,
 ) -> None:
     """Export a table (or a slice of it) to CSV with a header row, or to Parquet."""
+    from sparkhu.storage.lake import Slice
+    from sparkhu.storage.tables import TABLES
+    from sparkhu.tasks.interval import parse_instant
+
     if table not in TABLES:
         fail(f"unknown table {table!r}; known tables: {', '.join(TABLES)}")
     if out.suffix not in EXPORT_FORMATS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,8 +13,11 @@ from rich.table import Table
 from sparkhu.cli.errors import fail
 from sparkhu.config import get_settings
 from sparkhu.tasks.params import TaskInputError
-from sparkhu.tasks.runner import TaskRequest, TaskResult, run_task
-from sparkhu.tasks.spec import all_tasks
+
+# The task runtime (every task's libraries) is imported by the commands; the warm workers' forkserver
+# preloads it (sparkhu.executor.warm.PRELOAD), so task containers run locally still find it imported.
+if TYPE_CHECKING:
+    from sparkhu.tasks.runner import TaskResult
 
 task_app = typer.Typer(help="List and run single tasks (what each Argo container runs).", no_args_is_help=True)
 console = Console()
@@ -23,6 +26,8 @@ console = Console()
 @task_app.command("list")
 def list_tasks() -> None:
     """List the tasks with their input/output tables and parameters."""
+    from sparkhu.tasks.spec import all_tasks
+
     table = Table("task", "inputs", "outputs", "parameters (default)", "summary", title="Sparkhu tasks")
     for name, spec in all_tasks().items():
         params = ", ".join(f"{p.name}={p.default}" for p in spec.params) or "-"
@@ -42,6 +47,8 @@ def run_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Run one task for an interval (and optionally a shard or some series)."""
+    from sparkhu.tasks.runner import TaskRequest, run_task
+
     request = TaskRequest(name, start, end, tuple(series or ()), shard, tuple(param or ()), outputs_dir)
     try:
         result = run_task(request, get_settings())

@@ -4,34 +4,30 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from sparkhu.cli.errors import fail
 from sparkhu.cli.runs import STATUS_STYLES, nodes_table, seconds, styled
 from sparkhu.config import get_settings
-from sparkhu.executor import (
-    EXCERPT_LINES,
-    FINISHED,
-    LOCAL_MAX_DELAY_S,
-    BackoffMode,
-    NodeResult,
-    RunEvent,
-    RunResult,
-    WorkflowSpecError,
-    load_workflow,
-    log_tail,
-    run_workflow,
-)
+
+# The executor (SQLAlchemy for the run records, YAML, multiprocessing) is imported by the functions that
+# run or check a workflow, so that every other `sparkhu` command starts without it.
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from sparkhu.executor import BackoffMode, NodeResult, RunEvent, RunResult
 
 workflow_app = typer.Typer(help="Run Argo WorkflowTemplates locally, without a cluster.",
                            no_args_is_help=True)
 console = Console()
 
+# sparkhu.executor.LOCAL_MAX_DELAY_S, repeated here because the help text is built when this module is
+# imported, and importing the executor for it would slow down every command (tests/cli checks they agree).
+LOCAL_MAX_DELAY_S = 0.2
 PARAM_HELP = "Workflow parameter name=value (repeat)."
 PARALLELISM_HELP = "Most node processes at once (default: the workflow's, at most SPARKHU_WORKERS)."
 NO_WARM_HELP = "Start a fresh process for every node, also for `sparkhu ...` commands."
@@ -64,6 +60,11 @@ class LiveProgress:
     """Progress of a run: a spinner with counts, and a line per finished node."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from sparkhu.executor import FINISHED
+
+        self.finished_statuses = FINISHED
         self.console = console
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                                  console=console, transient=True)
@@ -88,7 +89,7 @@ class LiveProgress:
         with self._lock:
             if event.kind == "node-started":
                 self.running.add(node.name)
-            elif node.status in FINISHED:
+            elif node.status in self.finished_statuses:
                 self.running.discard(node.name)
                 self.finished += 1
                 self.console.print(f"{styled(node.status):>20} {node.name} [dim]{seconds(node.duration_s)}"
@@ -114,11 +115,13 @@ def run_command(
 
 def backoff_mode(manifest_backoff: bool) -> BackoffMode:
     """The executor's backoff mode for the ``--manifest-backoff`` flag (short local delays without it)."""
+    from sparkhu.executor import BackoffMode
+
     return BackoffMode.MANIFEST if manifest_backoff else BackoffMode.LOCAL
 
 
 def execute(source: Path | dict[str, Any], parameters: dict[str, str], *, parallelism: int | None, warm: bool,
-            label: str, backoff: BackoffMode = BackoffMode.LOCAL) -> RunResult:
+            label: str, backoff: BackoffMode | None = None) -> RunResult:
     """Run a workflow with live progress, print its node table, and exit 1 when it failed (2 when refused).
 
     Args:
@@ -127,7 +130,7 @@ def execute(source: Path | dict[str, Any], parameters: dict[str, str], *, parall
         parallelism: Most node processes at once (None: the workflow's, at most the workers).
         warm: Run ``sparkhu ...`` commands in warm workers.
         label: How error messages name the workflow.
-        backoff: Short local retry delays, or the manifest's exactly.
+        backoff: Short local retry delays (the default, None), or the manifest's exactly.
 
     Returns:
         The run's result, when it succeeded.
@@ -136,10 +139,12 @@ def execute(source: Path | dict[str, Any], parameters: dict[str, str], *, parall
         typer.Exit: 1 when the run failed (after the log excerpts of its failed nodes), 2 when refused.
 
     """
+    from sparkhu.executor import BackoffMode, WorkflowSpecError, run_workflow
+
     try:
         with LiveProgress(console) as progress:
             result = run_workflow(source, parameters, get_settings(), parallelism=parallelism, warm=warm,
-                                  on_event=progress, backoff=backoff)
+                                  on_event=progress, backoff=BackoffMode.LOCAL if backoff is None else backoff)
     except WorkflowSpecError as error:
         fail(f"{label}: {error}")
     report(result)
@@ -160,15 +165,18 @@ def report(result: RunResult) -> None:
         console.print(f"See `sparkhu runs show {result.run_id[:8]} --logs`.")
 
 
-def print_failure_excerpts(nodes: list[NodeResult], lines: int = EXCERPT_LINES, most: int = EXCERPT_NODES) -> None:
+def print_failure_excerpts(nodes: list[NodeResult], lines: int | None = None, most: int = EXCERPT_NODES) -> None:
     """For each failed node that ran a command (at most ``most``), the last ``lines`` lines of its log.
 
     Args:
         nodes: The run's nodes, in the order they started.
-        lines: Lines of each log to show.
+        lines: Lines of each log to show (None: the executor's ``EXCERPT_LINES``).
         most: Failed nodes to show; the rest are counted.
 
     """
+    from sparkhu.executor import EXCERPT_LINES, log_tail
+
+    lines = EXCERPT_LINES if lines is None else lines
     failed = [node for node in nodes if node.status in FAILED and node.log_path]
     for node in failed[:most]:
         console.print(excerpt_heading(node, lines), soft_wrap=True)
@@ -189,6 +197,8 @@ def check_command(
     file: Annotated[Path, typer.Argument(help="WorkflowTemplate YAML file to check.")],
 ) -> None:
     """Check that a WorkflowTemplate can run locally (supported features, references, dependencies)."""
+    from sparkhu.executor import WorkflowSpecError, load_workflow
+
     try:
         workflow = load_workflow(file)
     except WorkflowSpecError as error:

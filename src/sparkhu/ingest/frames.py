@@ -66,8 +66,9 @@ def quarantine_frame(points: Points, utc: np.ndarray, raw: RawTable, origin: Ori
 
 def file_error_frame(reason: str, origin: Origin) -> pd.DataFrame:
     """One quarantine row for a file that could not be read at all (line null)."""
-    row = pd.DataFrame({"line": [UNKNOWN_LINE], "series_id": [None],
-                        "ts": pd.DatetimeIndex([pd.NaT], tz="UTC"), "raw_value": [None], "reason": [reason]})
+    row = pd.DataFrame({"line": [UNKNOWN_LINE], "series_id": pd.Series([None], dtype="string"),
+                        "ts": pd.DatetimeIndex([pd.NaT], tz="UTC"), "raw_value": pd.Series([None], dtype="string"),
+                        "reason": [reason]})
     return _with_origin(row, origin)
 
 

@@ -27,5 +27,7 @@ def write_file_error(lake: Lake, reason: str, origin: Origin) -> None:
     where = source_slice(origin.source)
     previous = lake.read("quarantine", where)
     stale = previous["line"].isna() & (previous["file"] == origin.file)
-    rows = pd.concat([previous[~stale], file_error_frame(reason, origin)], ignore_index=True)
+    kept = previous[~stale]
+    error = file_error_frame(reason, origin)
+    rows = pd.concat([kept, error], ignore_index=True) if len(kept) else error
     lake.replace("quarantine", rows, where)

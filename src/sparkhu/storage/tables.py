@@ -201,7 +201,7 @@ TABLES: dict[str, TableSpec] = {
             "windows",
             _schema(("series_id", pa.string(), False), ("ts", TS_TYPE, False),
                     ("input_length", pa.int32(), False), ("output_length", pa.int32(), False),
-                    ("inputs", pa.list_(pa.float64())), ("outputs", pa.list_(pa.float64())),
+                    ("inputs", pa.list_(pa.float32())), ("outputs", pa.list_(pa.float32())),
                     ("has_missing", pa.bool_(), False), ("method", pa.string())),
             description="Feature store: sliding windows keyed by (series, T, N, ts = first output step)",
             sort_by=("series_id", "input_length", "output_length", "ts"),

@@ -28,6 +28,9 @@ from sparkhu.workflows.images import DEFAULT_REGISTRY
 CHART_MANIFESTS_DIR = "charts/sparkhu/files/manifests"
 """Where the Helm chart keeps its copy of the manifests, relative to the repository root."""
 
+PACKAGE_MANIFESTS_DIR = "src/sparkhu/manifests"
+"""The package's copy (installed with it, default registry): what ``sparkhu run`` executes locally."""
+
 MANIFEST_PATTERN = "*.yaml"
 
 DOCKERFILE_PATTERN = "*/Dockerfile"
@@ -100,30 +103,40 @@ class Layout:
         manifests: The ``manifests/`` folder (what the controller syncs and the executor runs).
         chart_manifests: The chart's copy of the manifests (``charts/sparkhu/files/manifests``).
         tasks: The ``tasks/`` folder with one Dockerfile per task.
+        package_manifests: The package's copy (``src/sparkhu/manifests``), or None outside a checkout.
 
     """
 
     manifests: Path
     chart_manifests: Path
     tasks: Path
+    package_manifests: Path | None = None
 
     @classmethod
     def beside(cls, manifests: Path) -> Layout:
         """Return the layout of the checkout whose ``manifests/`` folder is ``manifests``.
 
-        The chart copy and the Dockerfiles go where a checkout keeps them, next to that folder.
+        The chart copy, the package copy and the Dockerfiles go where a checkout keeps them, next to that
+        folder (the package copy only where the checkout's package folder exists).
         """
         root = manifests.parent
-        return cls(manifests=manifests, chart_manifests=root / CHART_MANIFESTS_DIR, tasks=root / TASKS_DIR)
+        package = root / PACKAGE_MANIFESTS_DIR
+        return cls(manifests=manifests, chart_manifests=root / CHART_MANIFESTS_DIR, tasks=root / TASKS_DIR,
+                   package_manifests=package if package.parent.is_dir() else None)
 
     def trees(self, registry: str = DEFAULT_REGISTRY) -> list[GeneratedTree]:
         """Return every generated tree of this layout, rendered once."""
         manifests = rendered_manifests(registry)
-        return [
+        trees = [
             GeneratedTree(self.manifests, manifests, MANIFEST_PATTERN),
             GeneratedTree(self.chart_manifests, manifests, MANIFEST_PATTERN),
             GeneratedTree(self.tasks, rendered_dockerfiles(), DOCKERFILE_PATTERN),
         ]
+        if self.package_manifests is not None:
+            # Always the default registry: the local executor runs these and pulls no image.
+            package = manifests if registry == DEFAULT_REGISTRY else rendered_manifests(DEFAULT_REGISTRY)
+            trees.append(GeneratedTree(self.package_manifests, package, MANIFEST_PATTERN))
+        return trees
 
 
 def render_all(layout: Layout, registry: str = DEFAULT_REGISTRY) -> list[Path]:
