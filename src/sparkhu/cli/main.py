@@ -9,7 +9,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sparkhu.cli import detect, features, ingest, manifests, pipeline, report, runs, tables, task, workflow
+from sparkhu.cli import (
+    detect,
+    features,
+    forecasting,
+    ingest,
+    manifests,
+    pipeline,
+    report,
+    runs,
+    tables,
+    task,
+    workflow,
+)
 from sparkhu.cli.errors import fail
 from sparkhu.config import SettingsError, get_settings
 
@@ -33,7 +45,7 @@ def _root() -> None:
         fail(str(error))
 
 
-for module in (features, ingest, detect, task, workflow, runs, tables, pipeline, manifests, report):
+for module in (features, ingest, detect, forecasting, task, workflow, runs, tables, pipeline, manifests, report):
     module.register(app)
 
 

@@ -1,0 +1,53 @@
+"""The candidate configurations a search tries when no tuner proposes them: grids per family.
+
+The grids are search spaces, not tuned on any test part: validation on the training part chooses among
+them. Context lengths of one, two, four, seven and fourteen seasons of steps, the three scalings, with
+and without calendar, three ridge penalties; then the two best ridges again with absolute loss
+(:func:`refinements`); one boosting configuration per covariate choice; the local statistical models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import product
+
+from sparkhu.models.evaluation import Candidate, Validation
+
+QUICK_FAMILIES = ("seasonal_naive", "ridge", "lightgbm", "auto_theta")
+STANDARD_FAMILIES = (*QUICK_FAMILIES, "auto_ets")
+
+
+def lag_choices(season: int) -> list[int]:
+    """Context lengths: 1, 2, 4, 7 and 14 seasons (or that many tens of steps without a season)."""
+    unit = season if season > 1 else 10
+    return [unit * k for k in (1, 2, 4, 7, 14)]
+
+
+def default_candidates(season: int, covariates: bool, families: tuple[str, ...] = STANDARD_FAMILIES) -> list[Candidate]:
+    """The default search: the naive gate, a ridge grid, boosting, the local statistical models.
+
+    With ``covariates``, each lag model is tried without them and with their last season of history,
+    so that validation decides whether they help.
+    """
+    covariate_lags = [0, max(season, 6)] if covariates else [0]
+    out: list[Candidate] = []
+    if "seasonal_naive" in families:
+        out.append(Candidate("seasonal_naive"))
+    if "ridge" in families:
+        grid = product(lag_choices(season), ("series", "last", "window"), (False, True), (1.0, 10.0, 100.0),
+                       covariate_lags)
+        out += [Candidate("ridge", {"lags": lags, "scaling": scaling, "calendar": calendar, "alpha": alpha,
+                                    "covariate_lags": cov}) for lags, scaling, calendar, alpha, cov in grid]
+    if "lightgbm" in families:
+        out += [Candidate("lightgbm", {"lags": lag_choices(season)[3], "scaling": "last", "calendar": True,
+                                       "objective": "l1", "covariate_lags": cov, "threads": 2})
+                for cov in covariate_lags]
+    out += [Candidate(family) for family in ("auto_theta", "auto_ets", "auto_arima") if family in families]
+    return out
+
+
+def refinements(results: Sequence[Validation], count: int = 2) -> list[Candidate]:
+    """The ``count`` best ridge configurations again with absolute loss (a second, narrower round)."""
+    ridges = [r for r in results if r.candidate.family == "ridge" and r.candidate.params.get("loss") != "absolute"]
+    best = sorted(ridges, key=lambda r: r.score)[:count]
+    return [Candidate("ridge", {**r.candidate.params, "loss": "absolute"}) for r in best]
