@@ -26,6 +26,10 @@ import numpy as np
 import pandas as pd
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from benchmarks.memory import tree_rss
+
 PERIODS_S = np.array([30, 60, 300])
 
 
@@ -67,11 +71,7 @@ def measure(argv: list[str], env: dict[str, str]) -> Measured:
         nonlocal peak
         root = psutil.Process(process.pid)
         while not done.is_set():
-            try:
-                tree = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-            except psutil.Error:
-                pass
+            peak = max(peak, tree_rss(root))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sparkhu.analysis.outliers import DEFAULT_K, flag_outliers, iqr_fences
+from sparkhu.analysis.outliers import DEFAULT_K, flag_outliers, iqr_fences, trailing_outliers
 from tests.analysis.helpers import long_frame
 
 
@@ -47,3 +47,41 @@ def test_series_without_fences_and_bad_k() -> None:
     assert not out["is_outlier"].any() and out["lower_fence"].isna().all()
     with pytest.raises(ValueError, match="k must be"):
         iqr_fences(long_frame("a", [0], [1.0]), k=-1)
+
+
+def _trending(days: int = 1100) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """A daily series, flat for two years, then growing by three times its level; one spike at day 700."""
+    stamps = pd.date_range("2020-01-01", periods=days, freq="D", tz="UTC")
+    values = 10 + np.maximum(np.arange(days) - 800, 0) * 0.1 + np.random.default_rng(0).normal(0, 0.2, days)
+    values[700] += 8
+    frame = pd.DataFrame({"series_id": "a", "ts": stamps, "value": values, "is_missing": False})
+    return frame, stamps[-1] + pd.Timedelta(days=1)
+
+
+def test_long_history_is_judged_by_trailing_windows_not_by_its_whole_quartiles() -> None:
+    frame, end = _trending()
+    whole = flag_outliers(frame, iqr_fences(frame))
+    assert whole["is_outlier"].tail(50).all()  # the real, recent growth would be destroyed
+    trailing = trailing_outliers(frame, frame["ts"].iloc[0], end, pd.Timedelta(days=60))
+    assert len(trailing) == len(frame)
+    assert np.flatnonzero(trailing["is_outlier"]).tolist() == [700]
+
+
+def test_one_day_interval_has_exactly_the_fences_of_the_window_before_its_end() -> None:
+    frame, end = _trending()
+    window = pd.Timedelta(days=60)
+    sample = frame[frame["ts"] >= end - pd.Timedelta(days=61)]
+    flagged = trailing_outliers(sample, end - pd.Timedelta(days=1), end, window)
+    expected = iqr_fences(frame[frame["ts"] >= end - window]).iloc[0]
+    assert len(flagged) == 1
+    assert flagged["lower_fence"].iloc[0] == pytest.approx(expected["lower"])
+    assert flagged["upper_fence"].iloc[0] == pytest.approx(expected["upper"])
+
+
+def test_a_window_with_few_points_flags_nothing() -> None:
+    stamps = pd.date_range("2020-01-01", periods=40, freq="30D", tz="UTC")  # monthly: 2 points in 60 days
+    values = np.r_[np.ones(39), 1000.0]
+    frame = pd.DataFrame({"series_id": "m", "ts": stamps, "value": values})
+    flagged = trailing_outliers(frame, stamps[0], stamps[-1] + pd.Timedelta(days=1), pd.Timedelta(days=60))
+    assert not flagged["is_outlier"].any()
+    assert flagged["upper_fence"].isna().all()

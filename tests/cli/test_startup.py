@@ -21,7 +21,7 @@ from sparkhu.cli import workflow
 from sparkhu.cli.main import app
 from sparkhu.config import Settings
 
-HEAVY = ("pandas", "scipy", "sqlalchemy", "deltalake", "pyarrow", "hera", "matplotlib")
+HEAVY = ("pandas", "scipy", "sqlalchemy", "deltalake", "pyarrow", "hera", "matplotlib", "mlflow")
 
 # Prints, as its last line, the heavy top-level packages that `sparkhu --help` (which builds every
 # command, and so evaluates their option annotations) left imported.

@@ -14,7 +14,8 @@ from tests.delivery.chart import REPO
 
 TASKS = tuple(all_tasks().values())
 
-MANIFEST_FILES = ["cronworkflow-sparkhu-daily.yaml", "workflowtemplate-sparkhu-daily-univariate.yaml"]
+MANIFEST_FILES = ["cronworkflow-sparkhu-daily.yaml", "workflowtemplate-sparkhu-daily-univariate.yaml",
+                  "workflowtemplate-sparkhu-models.yaml"]
 
 
 

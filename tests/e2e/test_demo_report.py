@@ -41,9 +41,11 @@ def test_demo_ends_with_a_report_that_renders_in_chromium(demo_output: str, home
         assert box is not None and box["width"] > 300 and box["height"] > 80
     assert page.locator("section.series").count() == 8
     assert errors == []
+    committed_manifest_reruns_without_changing_any_table(home)
 
 
-def test_committed_manifest_reruns_without_changing_any_table(demo_output: str, home: Settings) -> None:
+def committed_manifest_reruns_without_changing_any_table(home: Settings) -> None:
+    """After the demo (`make run`, models included), the committed univariate manifest changes nothing."""
     lake = Lake(home.lake)
     before = {name: lake.count(name) for name in TABLES}
     intervals = lake.read("reports")[["interval_start", "interval_end"]].drop_duplicates()

@@ -42,7 +42,7 @@ def test_every_nab_file_period_and_unmarked_missing(home: Settings, tmp_path: Pa
     for path in FILES:
         sparkhu("ingest", str(path), "--series-id", path.stem, "--time-column", "timestamp",
                 "--value-column", "value")
-    sparkhu("run")
+    sparkhu("run", "--workflow", "univariate")
     sparkhu("export", "regularity", "--out", str(tmp_path / "regularity.csv"))
     sparkhu("export", "missing_marked", "--out", str(tmp_path / "missing.csv"))
     decided = pd.read_csv(tmp_path / "regularity.csv").set_index("series_id")

@@ -17,8 +17,18 @@ from sparkhu.demo.generate import write_demo
 from sparkhu.storage.lake import Lake
 from sparkhu.storage.tables import TABLES
 from sparkhu.tasks.spec import all_tasks
+from sparkhu.workflows.daily import NODES
 
 runner = CliRunner()
+
+
+UNIVARIATE = ("--workflow", "univariate")
+"""These tests are about the univariate spine; the model DAG has its own (tests/models)."""
+
+
+def univariate(commands: list[list[str]]) -> list[list[str]]:
+    """The demo's commands with its `run` limited to the univariate DAG (no model parameters)."""
+    return [[*argv[:1], *UNIVARIATE] if argv[0] == "run" else argv for argv in commands]
 
 
 def sparkhu(*argv: str) -> str:
@@ -33,14 +43,16 @@ def row_counts(lake: Lake) -> dict[str, int]:
 
 @pytest.fixture()
 def demo_lake(home: Settings, tmp_path: Path) -> Lake:
-    for argv in demo_commands(write_demo(tmp_path / "demo", days=3)):
+    for argv in univariate(demo_commands(write_demo(tmp_path / "demo", days=3))):
         sparkhu(*argv)
     return Lake(home.lake)
 
 
 def test_demo_pipeline_fills_every_table(demo_lake: Lake) -> None:
     counts = row_counts(demo_lake)
-    produced = {"raw", "reports"} | {table for spec in all_tasks().values() for table in spec.outputs}
+    univariate_tasks = {node.task for node in NODES}
+    produced = {"raw", "reports"} | {table for name, spec in all_tasks().items() if name in univariate_tasks
+                                     for table in spec.outputs}
     assert [name for name in produced if counts[name] == 0] == [], counts
     decided = demo_lake.read("regularity").set_index("series_id")
     assert decided.loc["plant.temperature", "period_seconds"] == 60
@@ -63,7 +75,7 @@ def test_demo_pipeline_fills_every_table(demo_lake: Lake) -> None:
 
 def test_rerun_same_interval_changes_no_row_count(demo_lake: Lake) -> None:
     before = row_counts(demo_lake)
-    sparkhu("run")
+    sparkhu("run", *UNIVARIATE)
     assert row_counts(demo_lake) == before
 
 
@@ -78,7 +90,7 @@ def test_daily_runs_match_one_big_run_at_the_borders(home: Settings, tmp_path: P
     sparkhu("ingest", str(path), "--series-id", "s")
     for start, end in (("2024-03-01", "2024-03-02"), ("2024-03-02", "2024-03-03"),
                        ("2024-03-02", "2024-03-03")):
-        sparkhu("run", "--start", start, "--end", end, "-p", "regularity-lookback-days=1")
+        sparkhu("run", *UNIVARIATE, "--start", start, "--end", end, "-p", "regularity-lookback-days=1")
     marked = Lake(home.lake).read("missing_marked")
     assert marked.ts.is_unique
     # 22:50 -> 01:00 is 13 periods: 12 missing slots, 6 owned by each day, none duplicated by the rerun
@@ -93,7 +105,7 @@ def test_pipeline_on_postgresql_metadata(home: Settings, tmp_path: Path, postgre
 
     monkeypatch.setenv("SPARKHU_DATABASE_URL", postgres_url)
     get_settings.cache_clear()
-    for argv in demo_commands(write_demo(tmp_path / "demo", days=2)):
+    for argv in univariate(demo_commands(write_demo(tmp_path / "demo", days=2))):
         sparkhu(*argv)
     assert "Succeeded" in sparkhu("runs", "list")
     assert "8 feature(s)" in sparkhu("features", "list")

@@ -9,7 +9,14 @@ import pytest
 from sparkhu.models import metrics
 from sparkhu.models.backtest import backtest
 from sparkhu.models.candidates import default_candidates
-from sparkhu.models.evaluation import Candidate, ValidationPlan, actuals_at, rolling_origins, validate
+from sparkhu.models.evaluation import (
+    Candidate,
+    ValidationPlan,
+    actuals_at,
+    best_with_ensembles,
+    rolling_origins,
+    validate,
+)
 from sparkhu.models.intervals import ConformalIntervals, series_scale
 from sparkhu.models.panel import Series
 
@@ -75,3 +82,16 @@ def test_backtest_picks_a_champion_on_validation_that_beats_the_naive_gate() -> 
     assert result.champion.errors["MAE"] < naive.errors["MAE"]
     assert len(result.origins) == len(rolling_origins(len(series), 0.2, 24, 24))
     assert 0.6 < result.coverage <= 1.0 and result.lower.shape == result.upper.shape == (len(result.origins), 24)
+
+
+def test_ensembles_mix_context_lengths_but_not_mere_penalty_changes() -> None:
+    series = noisy_cycle(24 * 40)
+    plan = ValidationPlan.of([series], horizon=24, count=5, step=24)
+    short, long_, long_stiff = (validate(Candidate("ridge", {"lags": lags, "alpha": alpha}), [series], plan)
+                                for lags, alpha in ((24, 1.0), (96, 1.0), (96, 100.0)))
+    ranked = best_with_ensembles([short, long_, long_stiff], [series], plan)
+    ensembles = [r for r in ranked if r.candidate.family == "ensemble"]
+    assert len(ensembles) == 1  # two distinct members (24 and 96 lags): one ensemble of two, no third
+    members = ensembles[0].model.members  # type: ignore[attr-defined]
+    assert sorted(m.params["lags"] for m in members) == [24, 96]
+    assert ranked == sorted(ranked, key=lambda r: r.score)

@@ -110,11 +110,13 @@ def test_a_fitted_model_saves_and_loads(tmp_path: pytest.TempPathFactory) -> Non
     np.testing.assert_array_equal(Forecaster.load(path).predict([series]), model.predict([series]))
 
 
-def test_calendar_one_hot_marks_the_hour_and_the_weekday() -> None:
-    stamps = pd.DatetimeIndex(["2024-01-01T05:00Z", "2024-01-06T23:00Z"])  # a Monday, a Saturday
+def test_calendar_features_mark_the_day_phase_and_the_weekday_with_one_layout() -> None:
+    stamps = pd.DatetimeIndex(["2024-01-01T06:00Z", "2024-01-06T18:00Z"])  # a Monday, a Saturday
     rows = calendar_features(stamps.asi8 // 1000, 3600.0)
-    assert rows.shape == (2, 24 + 7)
-    assert rows[0, 5] == 1 and rows[1, 23] == 1 and rows[0, 24 + 0] == 1 and rows[1, 24 + 5] == 1
+    assert rows.shape == (2, 17) == calendar_features(stamps.asi8 // 1000, 86400.0).shape
+    np.testing.assert_allclose(rows[:, 0], [1.0, -1.0], atol=1e-12)  # sin of the day phase: 6 h, 18 h
+    assert rows[0, 6 + 0] == 1 and rows[1, 6 + 5] == 1  # Monday, Saturday
+    assert not calendar_features(stamps.asi8 // 1000, 86400.0)[:, :6].any()  # daily data has no day phase
 
 
 def test_season_length_follows_the_grid() -> None:

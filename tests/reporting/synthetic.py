@@ -20,6 +20,10 @@ GAP = slice(600, 630)  # a 30-minute outage (unmarked missing)
 SPIKES = (200, 1500, 2500)  # planted spikes: outliers; the first two are also anomalies
 ANOMALY_SCORES = (9.5, 7.25)
 VARIANT_MAE = {"linear": 0.11, "locf": 0.42, "spline": 0.13, "seasonal": 0.2}
+FORECAST_SERIES = SERIES[0]  # the other series has no forecast
+FORECAST_STEPS = 360
+FORECAST_MODEL = "ridge(lags=48)"
+FORECAST_ISSUES = ((START, 2), (START + pd.Timedelta(days=1), 3))  # (issued_at, model version); the last is latest
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,19 @@ def series_rows(series_id: str) -> dict[str, pd.DataFrame]:
     }
 
 
+def forecast_rows(series_id: str, offset: float) -> pd.DataFrame:
+    """Every issue of one series' forecasts: one-minute steps from the end of each issue's day, a 2-wide band."""
+    issues = []
+    for issued_at, version in FORECAST_ISSUES:
+        ts = issued_at + pd.Timedelta(days=1) + pd.to_timedelta(np.arange(FORECAST_STEPS), "min")
+        minutes = (ts - START) / pd.Timedelta(minutes=1)
+        value = offset + minutes / 1000.0 + 3.0 * np.sin(2 * np.pi * minutes / 1440)
+        issues.append(pd.DataFrame({"series_id": series_id, "ts": ts, "value": value, "lo": value - 1.0,
+                                    "hi": value + 1.0, "model_name": FORECAST_MODEL, "model_version": version,
+                                    "run_id": f"mlflow-run-{version}", "issued_at": issued_at}))
+    return pd.concat(issues, ignore_index=True)
+
+
 def report_rows() -> pd.DataFrame:
     pool_metrics = {f"mae.{v}": e for v, e in VARIANT_MAE.items()}
     pool_metrics |= {f"mae.plant.temperature.{v}": e * 2 for v, e in VARIANT_MAE.items()}
@@ -112,6 +129,8 @@ def populate(lake: Lake, tables: tuple[str, ...] | None = None) -> Truth:
         frame = grid(series_id, 10.0 * (index + 1))
         for name, rows in (point_tables(frame) | series_rows(series_id)).items():
             frames.setdefault(name, []).append(rows)
+        if series_id == FORECAST_SERIES:
+            frames["forecasts"] = [forecast_rows(series_id, 10.0 * (index + 1))]
         validated = frame.loc[~frame["is_missing"], ["series_id", "ts", "value"]]
         stats = describe(validated).assign(interval_start=START, interval_end=END)
         frames.setdefault("stats", []).append(stats)

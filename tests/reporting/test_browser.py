@@ -65,6 +65,9 @@ def test_report_renders_offline_in_chromium(chromium: Browser, report_file: Path
     legend = page.locator("#plot-series-1-series text", has_text="anomalies (2)")
     legend_box = legend.first.bounding_box()
     assert legend_box is not None and legend_box["width"] > 0  # SVG text is laid out by the browser
+    forecast = page.locator("#plot-series-1-series text", has_text="forecast (").first.bounding_box()
+    assert forecast is not None and forecast["width"] > 0  # plant.flow has a forecast, plant.temperature none
+    assert page.locator("#plot-series-2-series text", has_text="forecast (").count() == 0
     assert page.title().startswith("Sparkhu report · run ")
     assert page.locator("section.series").count() == 2
 

@@ -133,7 +133,8 @@ def test_missing_tables_are_omitted_with_a_note(tmp_path: Path) -> None:
     report = written.report
     assert "No `decomposed` table in the lake: decomposition plots omitted." in report.omitted
     assert "No `stats` table in the lake: descriptive statistics omitted." in report.omitted
-    assert len(report.omitted) == 10
+    assert "No `forecasts` table in the lake: forecast lines and bands omitted." in report.omitted
+    assert len(report.omitted) == 11
     assert report.plot_keys() == ["plot-run-durations", "plot-pool-missing-errors", "plot-series-1-series",
                                   "plot-series-2-series", "plot-series-2-imputation"]
     assert dict(report.series[0].facts) == {"points": "2,850 from `deduplicated`"}

@@ -14,6 +14,7 @@ from sparkhu.workflows.render import rendered_manifests
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
 TASKS_DIR = REPO / "tasks"
+MODELS_TEMPLATE = "sparkhu-models"
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +43,16 @@ def rendered() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def documents(rendered: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Kind -> parsed object of the rendered manifests (one object per kind today)."""
+    """Kind -> parsed object of the daily univariate objects (the WorkflowTemplate and the CronWorkflow)."""
     parsed = [yaml.safe_load(text) for text in rendered.values()]
-    return {doc["kind"]: doc for doc in parsed}
+    return {doc["kind"]: doc for doc in parsed if doc["metadata"]["name"] != MODELS_TEMPLATE}
+
+
+@pytest.fixture(scope="session")
+def models_template(rendered: dict[str, str]) -> dict[str, Any]:
+    """The model pipeline's WorkflowTemplate (tune, train, forecast per series group)."""
+    parsed = [yaml.safe_load(text) for text in rendered.values()]
+    return next(doc for doc in parsed if doc["metadata"]["name"] == MODELS_TEMPLATE)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 from sparkhu.cli.main import app
 from sparkhu.workflows.render import HEADER, diff_manifests, render_manifests
 
-EXPECTED_FILES = ["cronworkflow-sparkhu-daily.yaml", "workflowtemplate-sparkhu-daily-univariate.yaml"]
+EXPECTED_FILES = ["cronworkflow-sparkhu-daily.yaml", "workflowtemplate-sparkhu-daily-univariate.yaml",
+                  "workflowtemplate-sparkhu-models.yaml"]
 
 
 

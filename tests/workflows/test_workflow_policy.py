@@ -10,6 +10,7 @@ from sparkhu.tasks.spec import all_tasks
 from sparkhu.workflows.dag import workflow_parameter
 from sparkhu.workflows.daily import NODES
 from sparkhu.workflows.images import task_image
+from sparkhu.workflows.models import NODES as MODEL_NODES
 
 PLAN_OUTPUT = "{{{{tasks.plan-shards.outputs.parameters.{}}}}}"
 SHARDS = PLAN_OUTPUT.format("shards")
@@ -221,18 +222,26 @@ def test_containers_run_non_root_with_resources_and_retries(containers: dict[str
         assert {"configMapRef": {"name": "sparkhu-config", "optional": True}} in container["envFrom"], name
 
 
-def test_cron_workflow_runs_the_template_daily(documents: dict[str, dict[str, Any]]) -> None:
-    cron = documents["CronWorkflow"]
+def test_cron_workflow_chains_the_univariate_and_model_templates_daily(
+        documents: dict[str, dict[str, Any]], models_template: dict[str, Any]) -> None:
+    cron, daily = documents["CronWorkflow"], documents["WorkflowTemplate"]
     assert cron["metadata"]["name"] == "sparkhu-daily"
-    assert cron["spec"] == {
-        "schedules": ["30 0 * * *"],
-        "timezone": "UTC",
-        "concurrencyPolicy": "Forbid",
-        "startingDeadlineSeconds": 3600,
-        "successfulJobsHistoryLimit": 3,
-        "failedJobsHistoryLimit": 5,
-        "workflowSpec": {"workflowTemplateRef": {"name": "sparkhu-daily-univariate"}},
-    }
+    spec = dict(cron["spec"])
+    workflow = spec.pop("workflowSpec")
+    assert spec == {"schedules": ["30 0 * * *"], "timezone": "UTC", "concurrencyPolicy": "Forbid",
+                    "startingDeadlineSeconds": 3600, "successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 5}
+    assert workflow["entrypoint"] == "daily"
+    [entry] = workflow["templates"]
+    assert entry["dag"]["tasks"] == [
+        {"name": "univariate", "templateRef": {"name": "sparkhu-daily-univariate", "template": "daily-univariate"}},
+        {"name": "models", "depends": "univariate", "templateRef": {"name": "sparkhu-models", "template": "models"}},
+    ]
+    # Every parameter of both templates, with the template's own default (one name, one value).
+    declared = _params(workflow["arguments"]["parameters"], "value")
+    for template in (daily, models_template):
+        assert _params(template["spec"]["arguments"]["parameters"], "value").items() <= declared.items()
+    assert workflow["serviceAccountName"] == daily["spec"]["serviceAccountName"]
+    assert workflow["volumes"] == daily["spec"]["volumes"]
 
 
 # Exactly the Argo fields the rendering uses, per level; a new one must be added here on purpose.
@@ -277,4 +286,19 @@ def test_the_local_executor_accepts_the_rendered_template(template: dict[str, An
 
 def test_every_registered_task_runs_in_a_workflow() -> None:
     # A task that no DAG runs would still get an image and a template: it must be wired or removed.
-    assert set(all_tasks()) == {node.task for node in NODES}
+    assert set(all_tasks()) == {node.task for node in (*NODES, *MODEL_NODES)}
+
+
+def test_model_template_tunes_trains_and_forecasts_every_group(models_template: dict[str, Any]) -> None:
+    spec = models_template["spec"]
+    [entry] = [t for t in spec["templates"] if t["name"] == spec["entrypoint"]]
+    tasks = {task["name"]: task for task in entry["dag"]["tasks"]}
+    assert {name: task.get("depends") for name, task in tasks.items()} == {
+        "plan-groups": None, "tune": "plan-groups", "train": "tune", "forecast": "train"}
+    groups = "{{tasks.plan-groups.outputs.parameters.groups}}"
+    for name in ("tune", "train", "forecast"):
+        arguments = _params(tasks[name]["arguments"]["parameters"], "value")
+        assert tasks[name]["withParam"] == groups and arguments["group"] == "{{item}}"
+        assert arguments["horizon"] == "{{workflow.parameters.forecast-horizon}}"  # one horizon for all three
+    assert _params(tasks["train"]["arguments"]["parameters"], "value")["level"] == \
+        "{{workflow.parameters.forecast-level}}"

@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sparkhu.analysis._columns import FloatArray, per_series_lookup, series_column
+from sparkhu.analysis._columns import FloatArray, Int64Array, epoch_us, per_series_lookup, series_column
 from sparkhu.analysis._grid import segment_quantile_table, sorted_grid
-from sparkhu.frame import SERIES, VALUE, require_columns
+from sparkhu.frame import SERIES, TS, VALUE, require_columns
 
 #: Default fence multiplier (see the module docstring for why not 1.5).
 DEFAULT_K = 3.0
@@ -89,6 +89,73 @@ def flag_outliers(frame: pd.DataFrame, fences: pd.DataFrame) -> pd.DataFrame:
     matched = per_series_lookup(frame, fences, "fences")
     lower = matched["lower"].to_numpy(dtype=np.float64, na_value=np.nan)
     upper = matched["upper"].to_numpy(dtype=np.float64, na_value=np.nan)
+    return _flag_between(frame, lower, upper)
+
+
+BLOCKS_PER_SAMPLE = 4
+"""A long interval is judged in blocks a quarter of the sample window long (see :func:`trailing_outliers`)."""
+MIN_SAMPLE_POINTS = 8
+"""Fewest known sample values that give a block fences (fewer: no point of the block is flagged)."""
+
+
+def trailing_outliers(sample: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, window: pd.Timedelta,
+                      k: float = DEFAULT_K) -> pd.DataFrame:
+    """Flag the points since ``start``, each against the fences of the ``window`` that ends with its block.
+
+    A daily run judges its day with the quartiles of the ``window`` before its end. A run over a long
+    interval (a first run over years of history) must judge every point the same way, not with quartiles
+    of the whole history: a trending series would otherwise have its recent, real values flagged (and
+    replaced by imputation). The interval is cut, from its end backwards, into blocks of
+    ``window / BLOCKS_PER_SAMPLE``; a block's fences come from the sample rows in the ``window`` before the
+    block's end. An interval no longer than a block is one block: exactly the daily run's fences.
+
+    Args:
+        sample: Long frame (series_id, ts, value[, is_missing]) from ``end - window`` (or ``start``, when
+            earlier) to ``end``.
+        start: First instant whose points are flagged (earlier rows only feed quartiles).
+        end: End of the interval (exclusive).
+        window: Length of the sample window.
+        k: Fence multiplier.
+
+    Returns:
+        The rows at or after ``start``, in grid order, as :func:`flag_outliers` returns them.
+
+    """
+    if not np.isfinite(k) or k < 0:
+        raise ValueError(f"fence multiplier k must be a finite number >= 0, got {k}")
+    grid = sorted_grid(sample)
+    values = np.where(grid.flag(sample, "is_missing"), np.nan, grid.values)
+    step_us = max(int(window / pd.Timedelta(microseconds=1)) // BLOCKS_PER_SAMPLE, 1)
+    # Block of each row counted back from the end (0 = last); a row exactly ``window`` before the end is in.
+    before_end = (epoch_us(pd.Series([end])).item() - grid.micros - 1) // step_us
+    blocks = int(max(before_end[grid.micros >= epoch_us(pd.Series([start])).item()].max(initial=0), 0)) + 1
+    codes, sampled = _block_samples(grid.codes, before_end, values, blocks)
+    q1, q3 = segment_quantile_table(codes, sampled, len(grid.ids) * blocks, (0.25, 0.75))
+    lower, upper = tukey_fences(q1, q3, k)
+    # Quartiles of a handful of points say little (a monthly series has two in 60 days): no fences there.
+    known = np.bincount(codes[~np.isnan(sampled)], minlength=len(grid.ids) * blocks)
+    lower[known < MIN_SAMPLE_POINTS], upper[known < MIN_SAMPLE_POINTS] = np.nan, np.nan
+    rows = grid.rows(sample)
+    own = grid.codes * blocks + np.clip(before_end, 0, blocks - 1)
+    fences = pd.DataFrame({"lower": lower[own], "upper": upper[own]})
+    flagged = _flag_between(rows, fences["lower"].to_numpy(), fences["upper"].to_numpy())
+    return flagged[rows[TS] >= start].reset_index(drop=True)
+
+
+def _block_samples(series: Int64Array, before_end: Int64Array, values: FloatArray, blocks: int
+                   ) -> tuple[Int64Array, FloatArray]:
+    """Every row once for each block whose sample window holds it: (series, block) codes and values."""
+    codes, kept = [], []
+    for lag in range(BLOCKS_PER_SAMPLE):
+        block = before_end - lag
+        inside = (block >= 0) & (block < blocks)
+        codes.append(series[inside] * blocks + block[inside])
+        kept.append(values[inside])
+    return np.concatenate(codes), np.concatenate(kept)
+
+
+def _flag_between(frame: pd.DataFrame, lower: FloatArray, upper: FloatArray) -> pd.DataFrame:
+    """``frame`` plus ``is_outlier``, ``lower_fence`` and ``upper_fence`` from per-row fences."""
     values = pd.to_numeric(frame[VALUE], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     missing = frame["is_missing"].fillna(False).to_numpy(dtype=bool) if "is_missing" in frame else False
     # Comparisons with a NaN fence or value are False: no fences, no flags.

@@ -1,15 +1,12 @@
 """CLI command ``sparkhu detect``: the whole pipeline on one or a few files, one flagged row per input row.
 
-It runs the very same commands a user would (``ingest``, ``run``) against a temporary home (or
-``--home``), so the flags come from the same tasks and WorkflowTemplate as the daily pipeline.
+It runs the very same commands a user would (``ingest``, ``run --workflow univariate``) in a one-shot
+home (:mod:`sparkhu.cli.oneshot`), so the flags come from the same tasks and WorkflowTemplate as the
+daily pipeline.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +14,7 @@ import typer
 from rich.console import Console
 
 from sparkhu.cli.errors import fail
+from sparkhu.cli.oneshot import call, one_shot_home, series_ids
 from sparkhu.config import get_settings
 
 # pandas, the lake and the anomaly analysis (scipy) are imported where they are used: every `sparkhu`
@@ -27,14 +25,6 @@ if TYPE_CHECKING:
     from sparkhu.storage.lake import Lake
 
 console = Console(stderr=True)
-# Variables that would send a detect run to the user's own lake or database instead of its home.
-HOME_BOUND = ("SPARKHU_LAKE_URI", "SPARKHU_DATABASE_URL", "SPARKHU_LOGS_DIR")
-
-
-def series_ids(files: list[Path]) -> dict[Path, str]:
-    """A unique series id per file: its stem, or parent_stem when two files share a stem."""
-    stems = [path.stem for path in files]
-    return {path: path.stem if stems.count(path.stem) == 1 else f"{path.parent.name}_{path.stem}" for path in files}
 
 
 def flags_per_row(lake: Lake, series_id: str) -> pd.DataFrame:
@@ -79,22 +69,20 @@ def detect(
         fail(f"no such file: {', '.join(map(str, missing))}")
     if (out is None) == (out_dir is None) or (out is not None and len(files) > 1):
         fail("give --out FILE.csv for one input file, or --out-dir DIR for several")
-    with tempfile.TemporaryDirectory(prefix="sparkhu-detect-") as scratch:
-        run_in_home(home or Path(scratch), files, time_column, value_column, out, out_dir, param or [])
+    run_in_home(home, files, time_column, value_column, out, out_dir, param or [])
 
 
-def run_in_home(home: Path, files: list[Path], time_column: str, value_column: str, out: Path | None,
+def run_in_home(home: Path | None, files: list[Path], time_column: str, value_column: str, out: Path | None,
                 out_dir: Path | None, params: list[str]) -> None:
-    """Ingest, run and export with ``SPARKHU_HOME`` pointing at ``home`` for the duration."""
-    from sparkhu.cli.main import invoke  # the same commands a user types
+    """Ingest, run the univariate chain and export, in ``home`` (a temporary one when None)."""
     from sparkhu.storage.lake import Lake
 
     ids = series_ids(files)
-    with _home(home):
+    with one_shot_home(home, "sparkhu-detect-"):
         for path, series_id in ids.items():
-            _check(invoke(["ingest", str(path), "--series-id", series_id, "--time-column", time_column,
-                           "--value-column", value_column]), "ingest")
-        _check(invoke(["run", *[arg for p in params for arg in ("-p", p)]]), "run")
+            call(["ingest", str(path), "--series-id", series_id, "--time-column", time_column,
+                  "--value-column", value_column])
+        call(["run", "--workflow", "univariate", *[arg for p in params for arg in ("-p", p)]])
         lake = Lake(get_settings().lake)
         for path, series_id in ids.items():
             target = out or Path(out_dir or ".") / path.parent.name / f"{path.stem}.csv"
@@ -102,31 +90,6 @@ def run_in_home(home: Path, files: list[Path], time_column: str, value_column: s
             write_flags(rows, target)
             console.print(f"{path}: {len(rows):,} rows, {int(rows['is_anomaly'].sum())} anomalies, "
                           f"{int(rows['is_outlier'].sum())} outliers -> {target}")
-
-
-@contextmanager
-def _home(folder: Path) -> Iterator[None]:
-    """Point ``SPARKHU_HOME`` (and nothing else) at ``folder`` for the duration, then restore."""
-    saved = {name: os.environ.get(name) for name in ("SPARKHU_HOME", *HOME_BOUND)}
-    os.environ["SPARKHU_HOME"] = str(folder)
-    for name in HOME_BOUND:
-        os.environ.pop(name, None)
-    get_settings.cache_clear()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
-
-
-def _check(code: int, step: str) -> None:
-    """Stop with the step's exit code when it failed."""
-    if code != 0:
-        fail(f"`sparkhu {step}` failed with exit code {code}", code)
 
 
 def register(app: typer.Typer) -> None:

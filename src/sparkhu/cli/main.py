@@ -15,6 +15,7 @@ from sparkhu.cli import (
     forecasting,
     ingest,
     manifests,
+    models,
     pipeline,
     report,
     runs,
@@ -45,7 +46,8 @@ def _root() -> None:
         fail(str(error))
 
 
-for module in (features, ingest, detect, forecasting, task, workflow, runs, tables, pipeline, manifests, report):
+for module in (features, ingest, detect, forecasting, models, task, workflow, runs, tables, pipeline,
+               manifests, report):
     module.register(app)
 
 

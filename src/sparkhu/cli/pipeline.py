@@ -27,15 +27,37 @@ console = Console()
 DAILY_TEMPLATE = "workflowtemplate-sparkhu-daily-univariate.yaml"
 
 
-def daily_template() -> dict[str, Any]:
-    """The daily WorkflowTemplate as the package ships it (``src/sparkhu/manifests``, rendered with the rest).
+MODELS_TEMPLATE = "workflowtemplate-sparkhu-models.yaml"
+WORKFLOWS = {"univariate": (DAILY_TEMPLATE,), "models": (MODELS_TEMPLATE,), "all": (DAILY_TEMPLATE, MODELS_TEMPLATE)}
+"""What ``sparkhu run --workflow`` runs: the templates, in order (``all`` is what the CronWorkflow chains)."""
+
+
+def packaged_template(filename: str) -> dict[str, Any]:
+    """A WorkflowTemplate as the package ships it (``src/sparkhu/manifests``, rendered with the rest).
 
     Loading the rendered file costs milliseconds; rendering it again would import hera and every task
     (~1.7 s) in a process that runs no task itself. ``make test`` fails when the copy is stale.
     """
-    text = (resources.files("sparkhu") / "manifests" / DAILY_TEMPLATE).read_text(encoding="utf-8")
+    text = (resources.files("sparkhu") / "manifests" / filename).read_text(encoding="utf-8")
     document: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return document
+
+
+def daily_template() -> dict[str, Any]:
+    """The daily univariate WorkflowTemplate as the package ships it."""
+    return packaged_template(DAILY_TEMPLATE)
+
+
+def declared_parameters(document: dict[str, Any]) -> set[str]:
+    """The workflow parameters a template declares."""
+    return {p["name"] for p in document.get("spec", {}).get("arguments", {}).get("parameters", [])}
+
+
+def models_installed() -> bool:
+    """Whether the model pipeline's libraries (the ``models`` extra) are importable."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("sklearn", "statsforecast", "mlflow", "ray"))
 
 
 def ingested_interval(lake: Lake) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -55,8 +77,12 @@ def run_pipeline(
     parallelism: Annotated[int | None, typer.Option(help="Parallel nodes (default: workers).")] = None,
     warm: Annotated[bool, typer.Option("--warm/--no-warm", help="Run task CLIs in warm workers.")] = True,
     manifest_backoff: Annotated[bool, typer.Option("--manifest-backoff", help=MANIFEST_BACKOFF_HELP)] = False,
+    workflow: Annotated[str, typer.Option(help="What to run: all (univariate, then models), univariate, models.")]
+    = "all",
 ) -> None:
-    """Run the daily univariate pipeline locally, from its WorkflowTemplate."""
+    """Run the daily pipeline locally from its WorkflowTemplates: the univariate DAG, then the model DAG."""
+    if workflow not in WORKFLOWS:
+        fail(f"--workflow must be one of {', '.join(WORKFLOWS)}, got {workflow!r}")
     if bool(start) != bool(end):
         fail("give both --start and --end, or neither (all ingested data)")
     if not start:
@@ -65,8 +91,19 @@ def run_pipeline(
             fail("nothing ingested yet: run `sparkhu ingest FILE ...` first (or `sparkhu demo`)")
         start, end = (moment.isoformat() for moment in interval)
     parameters = {"start": start, "end": end, **parse_parameters(param)}
-    execute(daily_template(), parameters, parallelism=parallelism, warm=warm, label=DAILY_TEMPLATE,
-            backoff=backoff_mode(manifest_backoff))
+    documents = {name: packaged_template(name) for name in WORKFLOWS[workflow]}
+    unknown = sorted(set(parameters) - set().union(*(declared_parameters(d) for d in documents.values())))
+    if unknown:
+        fail(f"unknown workflow parameters {unknown}; see `sparkhu workflow check` or the manifests for the names")
+    for name, document in documents.items():
+        if name == MODELS_TEMPLATE and not models_installed():
+            if workflow == "models":
+                fail("the model pipeline needs the models extra: pip install 'sparkhu[models]'")
+            console.print("[yellow]model pipeline skipped[/]: install the models extra (pip install 'sparkhu[models]')")
+            continue
+        wanted = declared_parameters(document)
+        execute(document, {k: v for k, v in parameters.items() if k in wanted}, parallelism=parallelism, warm=warm,
+                label=name, backoff=backoff_mode(manifest_backoff))
 
 
 def demo(
@@ -103,8 +140,14 @@ def demo_commands(files: DemoFiles) -> list[list[str]]:
         ["ingest", str(files.long_csv), "--series-column", "sensor"],
         ["ingest", str(files.jsonl_root), "--series-column", "sensor"],
         ["ingest", str(files.wide_csv), "--wide", "--time-column", "date"],
-        ["run"],
+        ["run", *DEMO_MODEL_PARAMETERS],
     ]
+
+
+DEMO_MODEL_PARAMETERS = ("-p", "tune-trials=6", "-p", "tune-budget-seconds=45",
+                         "-p", "model-families=seasonal_naive,ridge,auto_theta")
+"""A small tuning budget for the demo: it shows the whole chain in a few minutes on a laptop (the daily
+defaults tune more: see `sparkhu task list`)."""
 
 
 def print_summary(lake: Lake) -> None:

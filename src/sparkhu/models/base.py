@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from sparkhu.models.intervals import ConformalIntervals
 from sparkhu.models.panel import FloatArray, Series
 
 ParamSpace = Mapping[str, Sequence[Any]]
@@ -41,6 +42,7 @@ class Forecaster(ABC):
             raise ValueError(f"{self.family}: unknown parameters {unknown}; it takes {sorted(self.DEFAULTS)}")
         self.horizon = horizon
         self.params: dict[str, Any] = {**self.DEFAULTS, **params}
+        self.intervals: ConformalIntervals | None = None  # set once calibrated on held-out errors
 
     @property
     def uses_covariates(self) -> bool:
@@ -110,7 +112,7 @@ def build(family: str, horizon: int, params: Mapping[str, Any] | None = None) ->
 
 def _import_families() -> None:
     """Import every family module so that each registers."""
-    from sparkhu.models import boosting, ensemble, linear, naive, statistical  # noqa: F401
+    from sparkhu.models import boosting, ensemble, linear, lstm, naive, statistical  # noqa: F401
 
 
 def nan_forecasts(count: int, horizon: int) -> FloatArray:

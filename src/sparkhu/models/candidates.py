@@ -17,10 +17,15 @@ QUICK_FAMILIES = ("seasonal_naive", "ridge", "lightgbm", "auto_theta")
 STANDARD_FAMILIES = (*QUICK_FAMILIES, "auto_ets")
 
 
+MAX_LAGS = 720
+"""Longest context a lag model is given: beyond it a ridge's fit grows quadratically for little gain (a
+day of one-minute data is 1,440 steps; such series need coarser features, not longer contexts)."""
+
+
 def lag_choices(season: int) -> list[int]:
-    """Context lengths: 1, 2, 4, 7 and 14 seasons (or that many tens of steps without a season)."""
+    """Context lengths: 1, 2, 4, 7 and 14 seasons (tens of steps without a season), capped at MAX_LAGS."""
     unit = season if season > 1 else 10
-    return [unit * k for k in (1, 2, 4, 7, 14)]
+    return sorted({min(unit * k, MAX_LAGS) for k in (1, 2, 4, 7, 14)})
 
 
 def default_candidates(season: int, covariates: bool, families: tuple[str, ...] = STANDARD_FAMILIES) -> list[Candidate]:
@@ -39,9 +44,12 @@ def default_candidates(season: int, covariates: bool, families: tuple[str, ...] 
         out += [Candidate("ridge", {"lags": lags, "scaling": scaling, "calendar": calendar, "alpha": alpha,
                                     "covariate_lags": cov}) for lags, scaling, calendar, alpha, cov in grid]
     if "lightgbm" in families:
-        out += [Candidate("lightgbm", {"lags": lag_choices(season)[3], "scaling": "last", "calendar": True,
-                                       "objective": "l1", "covariate_lags": cov, "threads": 2})
+        out += [Candidate("lightgbm", {"lags": lag_choices(season)[min(3, len(lag_choices(season)) - 1)],
+                                       "scaling": "last", "calendar": True,
+                                       "objective": "l1", "covariate_lags": cov})
                 for cov in covariate_lags]
+    if "lstm" in families:  # only when asked: minutes of training per candidate (benchmarks/lstm)
+        out += [Candidate("lstm", {"seasons": seasons}) for seasons in (1, 2)]
     out += [Candidate(family) for family in ("auto_theta", "auto_ets", "auto_arima") if family in families]
     return out
 

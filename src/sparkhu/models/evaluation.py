@@ -142,14 +142,24 @@ def ensemble_of(members: Sequence[Validation], panel: Sequence[Series], plan: Va
 
 def best_with_ensembles(results: Sequence[Validation], panel: Sequence[Series], plan: ValidationPlan,
                         sizes: Sequence[int] = (2, 3, 4)) -> list[Validation]:
-    """``results`` plus ensembles of the best 2, 3, 4 *distinct families* (by score), sorted best first."""
+    """``results`` plus ensembles of the best 2, 3, 4 *distinct* members (by score), sorted best first.
+
+    Members are distinct when they differ in family or in context length: two ridges that read 13 and
+    104 steps make different errors (the pooled-lookback lesson of N-BEATS), two that differ only in
+    their penalty mostly do not.
+    """
     ranked = sorted((r for r in results if np.isfinite(r.score)), key=lambda r: r.score)
     distinct: list[Validation] = []
     for result in ranked:
-        if result.candidate.family not in {d.candidate.family for d in distinct}:
+        if diversity_key(result.candidate) not in {diversity_key(d.candidate) for d in distinct}:
             distinct.append(result)
     ensembles = [ensemble_of(distinct[:size], panel, plan) for size in sizes if len(distinct) >= size]
     return sorted([*ranked, *ensembles], key=lambda r: r.score)
+
+
+def diversity_key(candidate: Candidate) -> tuple[str, object]:
+    """What makes two ensemble members different: the family and the context length."""
+    return candidate.family, candidate.params.get("lags")
 
 
 def search(candidates: Sequence[Candidate], panel: Sequence[Series], plan: ValidationPlan,

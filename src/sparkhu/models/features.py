@@ -111,24 +111,17 @@ def stats_of(series: Series, learned: Mapping[str, tuple[float, float]]) -> tupl
 
 
 def calendar_features(stamps_us: IntArray, step_s: float) -> FloatArray:
-    """Position of each timestamp in the day, the week and the year, as far as the grid resolves them.
+    """Position of each timestamp in the day, the week and the year: the same 17 columns for every grid.
 
-    Phase of the day: one-hot over the day's steps when there are at most 48 of them, else three
-    sine/cosine harmonics; day of the week: one-hot (grids finer than a day); time of the year: two
-    harmonics (grids of a day or coarser).
+    Phase of the day: three sine/cosine harmonics; day of the week: one-hot; time of the year: two
+    harmonics. A position the grid cannot resolve (the day phase of daily data) is a constant column, so
+    series of different periods share one layout in a global model.
     """
     seconds = stamps_us.astype(np.float64) / 1e6
-    columns: list[FloatArray] = []
-    if step_s < DAY_S:
-        per_day = round(DAY_S / step_s)
-        if DAY_S % step_s == 0 and per_day <= 48:
-            columns.append(_one_hot(((seconds % DAY_S) // step_s).astype(np.int64), per_day))
-        else:
-            columns.append(_harmonics((seconds % DAY_S) / DAY_S, 3))
-        columns.append(_one_hot(((seconds // DAY_S + 3) % 7).astype(np.int64), 7))  # 1970-01-01 was a Thursday
-    else:
-        columns.append(_harmonics((seconds % YEAR_S) / YEAR_S, 2))
-    return np.hstack(columns)
+    day = _harmonics((seconds % DAY_S) / DAY_S, 3) if step_s < DAY_S else np.zeros((len(seconds), 6))
+    weekday = _one_hot(((seconds // DAY_S + 3) % 7).astype(np.int64), 7)  # 1970-01-01 was a Thursday
+    year = _harmonics((seconds % YEAR_S) / YEAR_S, 2)
+    return np.hstack([day, weekday, year])
 
 
 def _one_hot(codes: IntArray, size: int) -> FloatArray:

@@ -31,6 +31,7 @@ SECTION_OF_TABLE = {
     "cleaned": "chosen anomaly handling",
     "scalers": "scaler parameters",
     "windows": "window counts",
+    "forecasts": "forecast lines and bands",
 }
 
 

@@ -13,8 +13,8 @@ from sparkhu.storage.lake import Lake
 POINT_SOURCES = ("missing_marked", "deduplicated", "validated", "raw")
 #: Per-point overlay tables, read for the plotted series only.
 OVERLAY_TABLES = ("outliers", "imputed", "decomposed", "anomalies", "cleaned")
-#: Per-series tables, read for the plotted series only.
-SERIES_TABLES = ("scalers", "windows")
+#: Per-series tables, read for the plotted series only (``forecasts``: the issues of the interval, by ``issued_at``).
+SERIES_TABLES = ("scalers", "windows", "forecasts")
 #: Small tables read for every series in the interval (the overview table).
 OVERVIEW_TABLES = ("stats", "regularity")
 
@@ -30,7 +30,8 @@ COLUMNS: dict[str, list[str] | None] = {
     "cleaned": [*_POINT, "method"],
     # windows hold list columns of every window: their sizes are all a report shows, not their values
     "windows": ["series_id", "input_length", "output_length", "has_missing"],
-    "scalers": None, "stats": None, "regularity": None,
+    # forecasts: every declared column, so that a band level is shown once the table records one
+    "scalers": None, "stats": None, "regularity": None, "forecasts": None,
 }
 
 

@@ -2,7 +2,7 @@
 
 Each layer is optional: a series that was only deduplicated has a line and nothing else; one that went
 through the whole chain also has missing spans, imputed points, outliers with their fences and
-anomalies with their scores.
+anomalies with their scores, and a series the model pipeline forecast has its latest forecast.
 """
 
 from __future__ import annotations
@@ -43,6 +43,43 @@ class Points:
 
 
 @dataclass(frozen=True)
+class Forecast:
+    """One issue of a series' forecasts (rows of the ``forecasts`` table with one ``issued_at``).
+
+    Attributes:
+        points: Forecast values at their future timestamps, in time order.
+        lo: Lower bound of the prediction interval at each point (NaN where none).
+        hi: Upper bound of the prediction interval at each point (NaN where none).
+        first: Timestamp of the first forecast step.
+        issued_at: Interval start of the run that issued it.
+        model: Name of the model that forecast (None when not recorded).
+        version: Its registered version (None when not recorded).
+        level: Nominal coverage of the band between ``lo`` and ``hi``, in (0, 1); None unless the rows record a
+            ``level``.
+    """
+
+    points: Points
+    lo: FloatArray
+    hi: FloatArray
+    first: pd.Timestamp
+    issued_at: pd.Timestamp
+    model: str | None
+    version: int | None
+    level: float | None = None
+
+    @property
+    def has_band(self) -> bool:
+        """Whether some step has both bounds."""
+        return bool(np.any(np.isfinite(self.lo) & np.isfinite(self.hi)))
+
+    @property
+    def model_label(self) -> str:
+        """The model and version as shown in the report (``ridge v3``)."""
+        version = f" v{self.version}" if self.version is not None else ""
+        return f"{self.model or 'unnamed model'}{version}"
+
+
+@dataclass(frozen=True)
 class SeriesLayers:
     """Everything the series plot draws.
 
@@ -56,6 +93,7 @@ class SeriesLayers:
         fences: Lower and upper outlier fences over time.
         anomalies: Anomalous points.
         scores: Anomaly scores of ``anomalies``.
+        forecast: The latest issued forecast (None when the series has none).
     """
 
     line: Points
@@ -68,6 +106,7 @@ class SeriesLayers:
     fences: tuple[Points, Points] | None
     anomalies: Points | None
     scores: FloatArray | None
+    forecast: Forecast | None = None
 
 
 def missing_spans(grid: pd.DataFrame, min_gap: float) -> tuple[FloatArray, FloatArray]:
@@ -103,13 +142,43 @@ def fence_lines(outliers: pd.DataFrame | None) -> tuple[Points, Points] | None:
     return Points.of(outliers, "lower_fence"), Points.of(outliers, "upper_fence")
 
 
-def build_layers(tables: dict[str, pd.DataFrame], source: str, pixel: float) -> SeriesLayers:
+def latest_forecast(rows: pd.DataFrame | None) -> Forecast | None:
+    """The most recently issued forecast among one series' ``forecasts`` rows (None when there is none).
+
+    Args:
+        rows: The series' rows of the ``forecasts`` table, sorted by time (None when the table is absent).
+    """
+    if rows is None or rows.empty:
+        return None
+    latest = rows[rows["issued_at"] == rows["issued_at"].max()].sort_values("ts", kind="stable")
+    head = latest.iloc[0]
+    return Forecast(
+        points=Points.of(latest), lo=Points.of(latest, "lo").y, hi=Points.of(latest, "hi").y,
+        first=pd.Timestamp(head["ts"]), issued_at=pd.Timestamp(head["issued_at"]),
+        model=None if pd.isna(head["model_name"]) else str(head["model_name"]),
+        version=None if pd.isna(head["model_version"]) else int(head["model_version"]),
+        level=_level(latest["level"]) if "level" in latest else None,
+    )
+
+
+def _level(levels: pd.Series) -> float | None:
+    """The band's coverage as a fraction, from a fraction (0.8) or a percentage (80); None when unrecorded."""
+    known = pd.to_numeric(levels, errors="coerce").dropna()
+    value = float(known.iloc[0]) if len(known) else float("nan")
+    fraction = value / 100 if 1 < value < 100 else value
+    return fraction if 0 < fraction < 1 else None
+
+
+def build_layers(tables: dict[str, pd.DataFrame], source: str, pixel: float,
+                 forecasts: pd.DataFrame | None = None) -> SeriesLayers:
     """The layers of one series from its rows in each present table.
 
     Args:
         tables: This series' rows per table name, sorted by time (absent tables are not keys).
         source: The table whose values make the line (``missing_marked`` when it exists).
         pixel: Width of one pixel column in date numbers (missing runs closer than this merge).
+        forecasts: The series' rows of the ``forecasts`` table (None when the table is absent); the
+            latest issue is drawn.
     """
     grid = tables.get("missing_marked")
     spans = missing_spans(grid, pixel) if grid is not None else (np.empty(0), np.empty(0))
@@ -125,4 +194,5 @@ def build_layers(tables: dict[str, pd.DataFrame], source: str, pixel: float) -> 
         fences=fence_lines(tables.get("outliers")),
         anomalies=None if anomalies is None else Points.of(anomalies),
         scores=None if anomalies is None else Points.of(anomalies, "anomaly_score").y,
+        forecast=latest_forecast(forecasts),
     )

@@ -1,21 +1,22 @@
-"""The series plot: the observed line with missing, imputed, outlier and anomaly overlays."""
+"""The series plot: the observed line with missing, imputed, outlier and anomaly overlays, and its forecast."""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib import dates as mdates
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sparkhu.reporting.downsample import PLOT_BUCKETS, minmax_downsample, thin_indices
-from sparkhu.reporting.layers import ANNOTATED_ANOMALIES, Points, SeriesLayers
+from sparkhu.reporting.layers import ANNOTATED_ANOMALIES, Forecast, Points, SeriesLayers
 from sparkhu.reporting.svg import render_svg
 
 #: Most markers drawn per overlay: beyond this they overlap into a band anyway and only bloat the SVG.
 MAX_MARKERS = 2000
 SIZE = (11.0, 3.4)
 COLORS = {"line": "#2b6cb0", "missing": "#a0aec0", "imputed": "#2f855a", "outlier": "#dd6b20",
-          "anomaly": "#c53030", "fence": "#805ad5"}
+          "anomaly": "#c53030", "fence": "#805ad5", "forecast": "#319795"}
 
 
 def format_time_axis(axes: Axes) -> None:
@@ -72,6 +73,57 @@ def _annotate_scores(axes: Axes, anomalies: Points, scores: np.ndarray | None) -
                           textcoords="offset points", fontsize=7, color=COLORS["anomaly"])
 
 
+def forecast_label(forecast: Forecast) -> str:
+    """The legend entry of a forecast: its model and version, and what its band is."""
+    if not forecast.has_band:
+        return f"forecast ({forecast.model_label})"
+    band = f"{forecast.level * 100:g} % band" if forecast.level is not None else "prediction band"
+    return f"forecast ({forecast.model_label}, {band})"
+
+
+def _draw_forecast(axes: Axes, forecast: Forecast | None) -> dict[Artist, tuple[Artist, ...]]:
+    """Draw the forecast line and its band between ``lo`` and ``hi``, shaded.
+
+    Returns:
+        The line's legend handle mapped to the artists its one legend entry shows (band and line).
+    """
+    if forecast is None:
+        return {}
+    color = COLORS["forecast"]
+    x, y = minmax_downsample(forecast.points.x, forecast.points.y, PLOT_BUCKETS)
+    (line,) = axes.plot(x, y, color=color, linewidth=1.0, label=forecast_label(forecast), zorder=3)
+    if not forecast.has_band:
+        return {}
+    keep = thin_indices(len(forecast.points), PLOT_BUCKETS)
+    band = axes.fill_between(forecast.points.x[keep], forecast.lo[keep], forecast.hi[keep], color=color, alpha=0.2,
+                             linewidth=0, zorder=2)
+    return {line: (band, line)}
+
+
+def _legend(axes: Axes, merged: dict[Artist, tuple[Artist, ...]]) -> None:
+    """The legend right of the axes, with the artists in ``merged`` sharing their handle's entry."""
+    handles, labels = axes.get_legend_handles_labels()
+    axes.legend([merged.get(handle, handle) for handle in handles], labels, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
+def draw_series(axes: Axes, layers: SeriesLayers, title: str) -> None:
+    """Draw every layer of a series on ``axes``; the time axis spans the forecast too.
+
+    Args:
+        axes: Empty axes.
+        layers: What to draw.
+        title: Plot title.
+    """
+    plot_line(axes, layers.line, color=COLORS["line"], linewidth=0.8, label=f"value ({layers.source})")
+    _draw_missing(axes, layers)
+    _draw_flags(axes, layers)
+    merged = _draw_forecast(axes, layers.forecast)
+    format_time_axis(axes)
+    axes.set_title(title, loc="left")
+    axes.set_xlabel("time (UTC)")
+    _legend(axes, merged)
+
+
 def series_svg(layers: SeriesLayers, title: str, key: str) -> str:
     """The series plot as an SVG element.
 
@@ -82,13 +134,6 @@ def series_svg(layers: SeriesLayers, title: str, key: str) -> str:
     """
 
     def draw(figure: Figure) -> None:
-        axes = figure.add_subplot()
-        plot_line(axes, layers.line, color=COLORS["line"], linewidth=0.8, label=f"value ({layers.source})")
-        _draw_missing(axes, layers)
-        _draw_flags(axes, layers)
-        format_time_axis(axes)
-        axes.set_title(title, loc="left")
-        axes.set_xlabel("time (UTC)")
-        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        draw_series(figure.add_subplot(), layers, title)
 
     return render_svg(draw, SIZE, key)

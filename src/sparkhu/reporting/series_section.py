@@ -9,7 +9,7 @@ from sparkhu.reporting.data import ReportData
 from sparkhu.reporting.decomposition_plot import decomposition_svg
 from sparkhu.reporting.downsample import PLOT_BUCKETS
 from sparkhu.reporting.formatting import MISSING, instant, number, period
-from sparkhu.reporting.layers import SeriesLayers, build_layers, date_numbers, flagged, main_method
+from sparkhu.reporting.layers import Forecast, SeriesLayers, build_layers, date_numbers, flagged, main_method
 from sparkhu.reporting.model import Block, Plot, SeriesSection, TableView
 from sparkhu.reporting.run_blocks import STAT_COLUMNS
 from sparkhu.reporting.series_plot import series_svg
@@ -25,7 +25,7 @@ def series_section(index: int, series_id: str, data: ReportData, imputation: Var
     tables = data.series_tables(series_id)
     if data.source is None or tables[data.source].empty:
         return SeriesSection(series_id, anchor, (), (), notes=("No points of this series in the interval.",))
-    layers = build_layers(tables, data.source, _pixel(tables[data.source]))
+    layers = build_layers(tables, data.source, _pixel(tables[data.source]), data.of_series("forecasts", series_id))
     blocks = [Block("Series", Plot(f"plot-{anchor}-series", "series", series_svg(layers, series_id,
                                                                                    f"plot-{anchor}-series")))]
     blocks += _decomposition(anchor, series_id, tables)
@@ -89,6 +89,7 @@ def _facts(series_id: str, layers: SeriesLayers, tables: dict[str, pd.DataFrame]
     facts += _method_fact("anomaly handling", tables.get("cleaned"))
     facts += _scaler_fact(data.of_series("scalers", series_id))
     facts += _windows_fact(data.of_series("windows", series_id))
+    facts += _forecast_fact(layers.forecast)
     return tuple(facts)
 
 
@@ -127,3 +128,11 @@ def _windows_fact(rows: pd.DataFrame | None) -> list[tuple[str, str]]:
     sizes = rows.groupby(["input_length", "output_length"])["has_missing"].agg(["size", "sum"])
     parts = [f"T={t}, N={n}: {int(r['size']):,} ({int(r['sum']):,} with missing)" for (t, n), r in sizes.iterrows()]
     return [("windows", "; ".join(parts))]
+
+
+def _forecast_fact(forecast: Forecast | None) -> list[tuple[str, str]]:
+    if forecast is None:
+        return []
+    steps = len(forecast.points)
+    return [("forecast", f"{steps:,} step{'s' if steps != 1 else ''} from {instant(forecast.first)} "
+                         f"by {forecast.model_label}")]

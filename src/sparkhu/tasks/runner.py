@@ -83,8 +83,9 @@ def run_task(request: TaskRequest, settings: Settings) -> TaskResult:
 def write_report(lake: Lake, result: TaskResult, started: datetime, run_id: str | None) -> None:
     """Replace this (task, interval, shard, variant)'s row of the ``reports`` table."""
     outcome = result.outcome
-    # A fan-out runs one node per variant group for the same interval and shard: each keeps its own row.
-    variant = str(result.params.get("variants", ""))
+    # A fan-out runs one node per variant group (or series group) for the same interval and shard: each
+    # keeps its own row, keyed by what its loop item set.
+    variant = str(result.params.get("variants") or result.params.get("group") or "")
     row = {
         "task": result.spec.name, "interval_start": result.interval.start,
         "interval_end": result.interval.end, "shard": str(result.shard), "variant": variant, "run_id": run_id,

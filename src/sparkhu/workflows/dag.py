@@ -33,12 +33,15 @@ class Loop:
         node: The node whose output holds the list.
         output: The output parameter's name.
         item_params: Task parameters taken from each item (items are then ``{"shard", <param>...}``
-            maps); empty when the items are plain shard labels.
+            maps); empty when the items are plain values.
+        item_is: The task parameter a plain item is (``shard`` by default: items are shard labels; e.g.
+            ``group`` for a list of series groups).
     """
 
     node: str
     output: str
     item_params: tuple[str, ...] = ()
+    item_is: str = "shard"
 
     @property
     def expression(self) -> str:
@@ -69,7 +72,9 @@ class Node:
 
     def from_item(self, param: Param) -> bool:
         """Whether the loop item, not a workflow parameter, supplies ``param``."""
-        return self.loop is not None and param.name in self.loop.item_params
+        if self.loop is None:
+            return False
+        return param.name in self.loop.item_params or (not self.loop.item_params and param.name == self.loop.item_is)
 
 
 def workflow_parameter(spec: TaskSpec, param: Param) -> str:
@@ -98,11 +103,13 @@ def node_arguments(node: Node) -> dict[str, str]:
     """The arguments a DAG node passes to its task's template."""
     arguments = {"start": argo_expression("workflow.parameters.start"),
                  "end": argo_expression("workflow.parameters.end")}
-    if node.loop is not None:
+    if node.loop is not None and node.loop.item_is == "shard":
         arguments["shard"] = argo_expression("item.shard" if node.loop.item_params else "item")
     for param in node.spec.params:
-        source = (f"item.{param.name}" if node.from_item(param)
-                  else f"workflow.parameters.{workflow_parameter(node.spec, param)}")
+        if not node.from_item(param):
+            source = f"workflow.parameters.{workflow_parameter(node.spec, param)}"
+        else:
+            source = f"item.{param.name}" if node.loop and node.loop.item_params else "item"
         arguments[param.input_name] = argo_expression(source)
     return arguments
 

@@ -24,6 +24,7 @@ from sparkhu.workflows.daily import daily_univariate
 from sparkhu.workflows.dockerfiles import TASKS_DIR, rendered_dockerfiles
 from sparkhu.workflows.generated import HEADER, GeneratedTree, diff_tree, write_tree
 from sparkhu.workflows.images import DEFAULT_REGISTRY
+from sparkhu.workflows.models import models_template
 
 CHART_MANIFESTS_DIR = "charts/sparkhu/files/manifests"
 """Where the Helm chart keeps its copy of the manifests, relative to the repository root."""
@@ -43,8 +44,7 @@ def workflow_objects(registry: str = DEFAULT_REGISTRY) -> list[Workflow]:
         registry: Optional image registry prefix for the task images.
 
     """
-    template = daily_univariate(registry)
-    return [template, daily_cron(str(template.name))]
+    return [daily_univariate(registry), models_template(registry), daily_cron()]
 
 
 def manifest_filename(document: dict[str, Any]) -> str:

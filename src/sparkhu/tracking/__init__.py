@@ -1,0 +1,1 @@
+"""MLflow tracking and model registry for the model pipeline (the only package that imports mlflow)."""

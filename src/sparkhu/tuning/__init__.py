@@ -1,0 +1,1 @@
+"""Hyperparameter tuning with Ray Tune (the only package that imports ray)."""
