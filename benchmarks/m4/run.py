@@ -23,7 +23,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psutil
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -58,7 +56,7 @@ from benchmarks.m4.scorer import (
     score,
     smape,
 )
-from benchmarks.memory import tree_rss
+from benchmarks.memory import PeakSampler
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_M4 = REPO.parent / "shared" / "data" / "m4"
@@ -121,44 +119,19 @@ def measure(argv: Sequence[str], log: Path, timeout_s: float | None = None) -> M
     # SPARKHU_* variables of the caller's shell must not change the command's defaults; --home isolates state.
     env = {key: value for key, value in os.environ.items() if not key.startswith("SPARKHU_")}
     clock = time.perf_counter()
-    peak = 0
     lines: list[str] = []
     with log.open("w") as sink:
         process = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            root = psutil.Process(process.pid)
-            while not done.is_set():
-                peak = max(peak, tree_rss(root))
-                if timeout_s is not None and time.perf_counter() - clock > timeout_s:
-                    lines.append(f"[benchmark] killed after {timeout_s:.0f} s")
-                    _kill_tree(process.pid)
-                    return
-                time.sleep(0.2)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        assert process.stdout is not None  # Popen was given stdout=PIPE
-        for line in process.stdout:
-            sink.write(line)
-            lines.append(line.rstrip("\n"))
-            console.print(f"[dim]  | {line.rstrip()}[/dim]", markup=True, soft_wrap=True)
-        returncode = process.wait()
-        done.set()
-        sampler.join()
-    return Measured(time.perf_counter() - clock, peak / 2**20, returncode, "\n".join(lines[-40:]))
-
-
-def _kill_tree(pid: int) -> None:
-    """Kill the process ``pid`` and its descendants (only the tree this benchmark started)."""
-    try:
-        root = psutil.Process(pid)
-        for process in [*root.children(recursive=True), root]:
-            process.kill()
-    except psutil.Error:
-        pass
+        with PeakSampler(process.pid, every_s=0.2, timeout_s=timeout_s) as sampler:
+            assert process.stdout is not None  # Popen was given stdout=PIPE
+            for line in process.stdout:
+                sink.write(line)
+                lines.append(line.rstrip("\n"))
+                console.print(f"[dim]  | {line.rstrip()}[/dim]", markup=True, soft_wrap=True)
+            returncode = process.wait()
+    if sampler.timed_out:
+        lines.append(f"[benchmark] killed after {timeout_s:.0f} s")
+    return Measured(time.perf_counter() - clock, sampler.peak_mib, returncode, "\n".join(lines[-40:]))
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.memory import tree_rss
+from benchmarks.memory import PeakSampler
 
 PERIODS_S = np.array([30, 60, 300])
 
@@ -64,24 +62,11 @@ def measure(argv: list[str], env: dict[str, str]) -> Measured:
     """Run ``argv`` and sample the RSS of its whole process tree every 50 ms."""
     clock = time.perf_counter()
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        root = psutil.Process(process.pid)
-        while not done.is_set():
-            peak = max(peak, tree_rss(root))
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = process.communicate()
-    done.set()
-    sampler.join()
+    with PeakSampler(process.pid, every_s=0.05) as sampler:
+        _, stderr = process.communicate()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({process.returncode}):\n{stderr.decode()[-3000:]}")
-    return Measured(time.perf_counter() - clock, peak / 2**20)
+    return Measured(time.perf_counter() - clock, sampler.peak_mib)
 
 
 def bench_size(points: int, n_series: int, work: Path, cold: bool) -> list[dict[str, object]]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sparkhu.config import Settings
+from sparkhu.models.evaluation import ValidationPlan
 from sparkhu.models.panel import Series
 from sparkhu.tasks.params import Param
 
@@ -31,6 +32,11 @@ where every origin of every series would refit each local model thousands of tim
 def origins_per_series(wanted: int, series: int, least: int = 1) -> int:
     """Origins per series: ``wanted``, fewer in a large group (at least ``least``) to stay near GROUP_ORIGINS."""
     return max(least, min(wanted, GROUP_ORIGINS // max(series, 1)))
+
+
+def group_plan(train: Sequence[Series], horizon: int, wanted: int) -> ValidationPlan:
+    """Validation origins one horizon apart, ``wanted`` per series (at least 2, fewer in a large group)."""
+    return ValidationPlan.of(train, horizon, origins_per_series(wanted, len(train), least=2), horizon)
 
 
 def heads(panel: Sequence[Series], fraction: float) -> list[Series]:

@@ -29,8 +29,9 @@ def run(ctx: TaskContext) -> TaskOutcome:
         return TaskOutcome(n_series=len(panel), counts={"no_champion": int(version is None), "forecast_rows": 0})
     model = store.load(group, version.version)
     scalers = scalers_of(ctx, group_series(ctx, group))
-    short = [series for series in panel if np.isfinite(series.values).sum() < horizon]
-    panel = [series for series in panel if np.isfinite(series.values).sum() >= horizon]
+    long_enough = [bool(np.isfinite(series.values).sum() >= horizon) for series in panel]
+    short = [series for series, ok in zip(panel, long_enough, strict=True) if not ok]
+    panel = [series for series, ok in zip(panel, long_enough, strict=True) if ok]
     if not panel:
         return TaskOutcome(counts={"too_short": len(short), "forecast_rows": 0})
     values = model.predict(panel)[:, :horizon]

@@ -22,10 +22,10 @@ import numpy as np
 
 from sparkhu.models import metrics
 from sparkhu.models.base import Forecaster
-from sparkhu.models.evaluation import Candidate, ValidationPlan, actuals_at, best_with_ensembles, forecasts_at, validate
+from sparkhu.models.evaluation import Candidate, actuals_at, best_with_ensembles, forecasts_at, validate
 from sparkhu.models.intervals import ConformalIntervals, series_scale
 from sparkhu.models.panel import Series, season_length
-from sparkhu.tasks._modeling import GROUP, HOLDOUT, HORIZON, heads, model_store, origins_per_series
+from sparkhu.tasks._modeling import GROUP, HOLDOUT, HORIZON, group_plan, heads, model_store, origins_per_series
 from sparkhu.tasks._panels import group_series, in_units, read_panel, scalers_of
 from sparkhu.tasks.context import TaskContext
 from sparkhu.tasks.params import Param
@@ -96,8 +96,7 @@ def tuned_candidates(ctx: TaskContext, group: str) -> list[Candidate]:
 
 def challenger(ctx: TaskContext, train: list[Series]) -> Forecaster:
     """The best tuned family or ensemble of them, by validation on the training part."""
-    count = origins_per_series(ctx.params["validation_origins"], len(train), least=2)
-    plan = ValidationPlan.of(train, ctx.params["horizon"], count, ctx.params["horizon"])
+    plan = group_plan(train, ctx.params["horizon"], ctx.params["validation_origins"])
     results = [validate(candidate, train, plan) for candidate in tuned_candidates(ctx, ctx.params["group"])]
     return best_with_ensembles(results, train, plan)[0].model
 

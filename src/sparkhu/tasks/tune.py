@@ -19,7 +19,7 @@ import pandas as pd
 from sparkhu.models.candidates import STANDARD_FAMILIES, default_candidates
 from sparkhu.models.evaluation import Candidate, ValidationPlan
 from sparkhu.models.panel import Series, season_length
-from sparkhu.tasks._modeling import GROUP, HOLDOUT, HORIZON, heads, model_store, origins_per_series
+from sparkhu.tasks._modeling import GROUP, HOLDOUT, HORIZON, group_plan, heads, model_store
 from sparkhu.tasks._panels import read_panel
 from sparkhu.tasks.context import TaskContext
 from sparkhu.tasks.params import Param
@@ -70,8 +70,7 @@ def run(ctx: TaskContext) -> TaskOutcome:
     if not is_due(ctx, group, points):
         return TaskOutcome(n_series=len(panel), counts={"skipped": 1})
     train = heads(panel, ctx.params["holdout_fraction"])
-    plan = ValidationPlan.of(train, horizon, origins_per_series(ctx.params["validation_origins"], len(train), 2),
-                             horizon)
+    plan = group_plan(train, horizon, ctx.params["validation_origins"])
     families = tuple(name.strip() for name in ctx.params["families"].split(",") if name.strip())
     seed = zlib.crc32(group.encode())
     candidates = budgeted(default_candidates(group_season(train), False, families), ctx.params["trials"], seed)
