@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -56,6 +58,34 @@ def test_lightgbm_fits_and_forecasts_every_step() -> None:
     forecast = model.predict(panel)
     assert forecast.shape == (2, 6) and np.isfinite(forecast).all()
     assert np.mean(np.abs(forecast[0] - daily_sine(24 * 20 + 6, 5.0)[-6:])) < 0.5
+
+
+def test_each_lightgbm_step_learns_its_own_target_from_the_shared_rows() -> None:
+    # Steps 1 and 6 of a daily sine are different phases: boosters that shared one label would agree.
+    panel = [hourly(daily_sine(24 * 20, level), f"s{level}") for level in (5.0, 9.0)]
+    model = build("lightgbm", 6, {"lags": 24, "n_estimators": 50}).fit(panel)
+    forecast = model.predict(panel)[0]
+    expected = daily_sine(24 * 20 + 6, 5.0)[-6:]
+    assert abs(expected[0] - expected[5]) > 2.0
+    np.testing.assert_allclose(forecast, expected, atol=0.5)
+
+
+def test_lightgbm_threads_follow_omp_num_threads_unless_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sparkhu.models.boosting import GlobalBoosting, available_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert available_threads() == 3
+    assert isinstance(auto := build("lightgbm", 2), GlobalBoosting) and auto.threads == 3
+    assert isinstance(fixed := build("lightgbm", 2, {"threads": 1}), GlobalBoosting) and fixed.threads == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "")
+    assert available_threads() >= 1
+
+
+def test_a_fitted_lightgbm_survives_save_and_load(tmp_path: Path) -> None:
+    panel = [hourly(daily_sine(24 * 20, 5.0))]
+    model = build("lightgbm", 4, {"lags": 24, "n_estimators": 20}).fit(panel)
+    model.save(tmp_path / "model.pkl")
+    np.testing.assert_array_equal(Forecaster.load(tmp_path / "model.pkl").predict(panel), model.predict(panel))
 
 
 @pytest.mark.parametrize("family", ["auto_theta", "auto_ets"])

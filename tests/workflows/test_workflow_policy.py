@@ -222,6 +222,16 @@ def test_containers_run_non_root_with_resources_and_retries(containers: dict[str
         assert {"configMapRef": {"name": "sparkhu-config", "optional": True}} in container["envFrom"], name
 
 
+def test_native_thread_pools_are_sized_to_the_cpu_limit(containers: dict[str, dict[str, Any]]) -> None:
+    from sparkhu.workflows.containers import cpu_threads
+
+    assert (cpu_threads("2"), cpu_threads("500m"), cpu_threads("2500m"), cpu_threads("100m")) == (2, 1, 2, 1)
+    for name, tpl in containers.items():
+        container = tpl["container"]
+        env = {item["name"]: item["value"] for item in container["env"]}
+        assert env["OMP_NUM_THREADS"] == str(cpu_threads(container["resources"]["limits"]["cpu"])), name
+
+
 def test_cron_workflow_chains_the_univariate_and_model_templates_daily(
         documents: dict[str, dict[str, Any]], models_template: dict[str, Any]) -> None:
     cron, daily = documents["CronWorkflow"], documents["WorkflowTemplate"]
@@ -275,7 +285,9 @@ def test_only_features_the_local_executor_knows(template: dict[str, Any]) -> Non
     assert {"env", "envFrom"} <= features.CONTAINER[0]
     for tpl in template["spec"]["templates"]:
         if "container" in tpl:
-            assert tpl["container"]["env"] == [{"name": "SPARKHU_RUN_ID", "value": "{{workflow.uid}}"}], tpl["name"]
+            env = tpl["container"]["env"]
+            assert [item["name"] for item in env] == ["SPARKHU_RUN_ID", "OMP_NUM_THREADS"], tpl["name"]
+            assert env[0] == {"name": "SPARKHU_RUN_ID", "value": "{{workflow.uid}}"}, tpl["name"]
 
 
 def test_the_local_executor_accepts_the_rendered_template(template: dict[str, Any]) -> None:

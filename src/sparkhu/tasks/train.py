@@ -8,7 +8,8 @@ champion; errors are in the series' own units. The new version (refitted on the 
 conformal intervals from its tail errors) is registered in any case. A challenger worse than seasonal
 naive on the tail is replaced by seasonal naive (the gate: nothing worse than naive is deployed, and a
 group always has a model to forecast with). The ``champion`` alias moves to the new version only when
-it beats the current champion on that same tail (or when the group has no champion yet).
+it beats the current champion on that same tail (or when the group has no champion yet); the champion
+is refitted on the same history before the tail first, since the deployed one learned from most of it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +32,9 @@ from sparkhu.tasks._panels import group_series, in_units, read_panel, scalers_of
 from sparkhu.tasks.context import TaskContext
 from sparkhu.tasks.params import Param
 from sparkhu.tasks.spec import TaskOutcome, TaskSpec, register
+
+if TYPE_CHECKING:
+    from sparkhu.tracking.store import ModelStore
 
 FALLBACK = (Candidate("seasonal_naive"), Candidate("ridge", {"lags": 48, "scaling": "last"}))
 """What the challenger is chosen from when the group was never tuned."""
@@ -119,8 +124,7 @@ def run(ctx: TaskContext) -> TaskOutcome:
     new, new_metrics, new_errors = (naive, naive_metrics, naive_errors) if gated else (tuned, tuned_metrics,
                                                                                       tuned_errors)
     store = model_store(ctx.settings)
-    current = store.champion(group)
-    champion_metrics = tail_errors(store.load(group), panel, tail)[0] if current is not None else None
+    champion_metrics = _incumbent_errors(store, group, panel, train, tail, horizon)
     promote = champion_metrics is None or _beats(new_metrics, champion_metrics)
     deployed = _with_intervals(new.fit(panel), panel, tail, new_errors, ctx.params["level"] / 100)
     version = _record(ctx, group, new, deployed, new_metrics, naive_metrics, champion_metrics, promote, panel, tail)
@@ -130,6 +134,22 @@ def run(ctx: TaskContext) -> TaskOutcome:
     return TaskOutcome(rows_in=sum(len(s) for s in panel), n_series=len(panel),
                        counts={"version": version, "promoted": int(promote), "replaced_by_naive": int(gated),
                                "tail_origins": sum(len(o) for o in tail.origins)}, metrics=outcome_metrics)
+
+
+def _incumbent_errors(store: ModelStore, group: str, panel: Sequence[Series], train: list[Series], tail: Tail,
+                      horizon: int) -> dict[str, float] | None:
+    """The current champion's tail errors, its recipe refitted on the history before the tail.
+
+    The deployed champion was fitted on a history that holds most of today's tail (the tail moves a day
+    at a time): scored as it is, it would be judged on data it learned from and never lose. None when
+    the group has no champion or one of another horizon (nothing comparable: the new version wins).
+    """
+    if store.champion(group) is None:
+        return None
+    incumbent = store.load(group)
+    if incumbent.horizon != horizon:
+        return None
+    return tail_errors(incumbent.fit(train), panel, tail)[0]
 
 
 def _beats(new: dict[str, float], other: dict[str, float], or_equal: bool = False) -> bool:

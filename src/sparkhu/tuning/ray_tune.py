@@ -46,6 +46,8 @@ def run_trial(config: dict[str, Any], panel: Sequence[Series], plan: ValidationP
     from ray import tune
 
     candidate = candidates[int(config["index"])]
+    # A trial holds one CPU of the Ray cluster: its model must not spread over the ones other trials hold.
+    os.environ["OMP_NUM_THREADS"] = "1"
     try:
         model = candidate.make(plan.horizon).fit(plan.train)
     except ValueError as error:  # the data cannot support this configuration (a context longer than it)

@@ -118,6 +118,12 @@ def resources(spec: TaskSpec) -> Resources:
     )
 
 
+def cpu_threads(cpu_limit: str) -> int:
+    """Whole threads a Kubernetes CPU quantity allows (``"2"`` → 2, ``"500m"`` → 1, at least 1)."""
+    cores = float(cpu_limit[:-1]) / 1000 if cpu_limit.endswith("m") else float(cpu_limit)
+    return max(1, int(cores))
+
+
 def task_template(spec: TaskSpec, registry: str = DEFAULT_REGISTRY) -> Container:
     """Return the reusable container template (``task-<name>``) that runs ``spec``.
 
@@ -134,7 +140,10 @@ def task_template(spec: TaskSpec, registry: str = DEFAULT_REGISTRY) -> Container
         inputs=task_inputs(spec),
         outputs=task_outputs(spec),
         # The run id lands in every report row, linking the lake's reports to `sparkhu runs` / Argo.
-        env=[Env(name="SPARKHU_RUN_ID", value="{{workflow.uid}}")],
+        # OMP_NUM_THREADS: native thread pools (BLAS, LightGBM) size to the container's CPU limit, not
+        # to the node's cores, which a throttled container would oversubscribe.
+        env=[Env(name="SPARKHU_RUN_ID", value="{{workflow.uid}}"),
+             Env(name="OMP_NUM_THREADS", value=str(cpu_threads(spec.resources.cpu_limit)))],
         env_from=[
             ConfigMapEnvFrom(name=CONFIG_MAP, optional=True),
             SecretEnvFrom(name=SECRET, optional=True),
