@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from sparkhu.metadata.durations import format_duration, parse_duration
+from sparkhu.durations import format_duration, parse_duration
 from sparkhu.metadata.feature_spec import FeatureInputError, FeatureSpec, validate_records
 
 

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sparkhu.config import get_settings
-from sparkhu.metadata.durations import format_duration
+from sparkhu.durations import format_duration
 
 # The registry (SQLAlchemy) is imported by the commands that use it, not by every `sparkhu` command.
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sparkhu.cli import (
+    db,
     detect,
     features,
     forecasting,
@@ -18,6 +19,7 @@ from sparkhu.cli import (
     models,
     pipeline,
     report,
+    retention,
     runs,
     tables,
     task,
@@ -46,8 +48,8 @@ def _root() -> None:
         fail(str(error))
 
 
-for module in (features, ingest, detect, forecasting, models, task, workflow, runs, tables, pipeline,
-               manifests, report):
+for module in (features, ingest, detect, forecasting, models, task, workflow, runs, tables, pipeline, db,
+               retention, manifests, report):
     module.register(app)
 
 

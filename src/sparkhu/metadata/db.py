@@ -37,11 +37,10 @@ def _sqlite_pragmas(connection: object, _record: object) -> None:
 
 
 def _create_schema(engine: Engine) -> None:
-    """Create missing tables of every registered model (idempotent)."""
-    # Import the model modules so that they register with Base before create_all.
-    from sparkhu.metadata import features, runs  # noqa: F401
+    """Bring the database to the newest schema revision (idempotent; see :mod:`sparkhu.metadata.migrate`)."""
+    from sparkhu.metadata.migrate import upgrade
 
-    Base.metadata.create_all(engine)
+    upgrade(engine)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from sparkhu.metadata.durations import parse_duration
+from sparkhu.durations import parse_duration
 
 # Separator of list cells (alert levels, tags) in CSV files and in text columns of SQL registries.
 LIST_SEPARATOR = ";"
