@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
 import pytest
 import yaml
 
+from sparkhu.retention import policy as policy_module
 from sparkhu.retention.policy import MIN_AGE_HOURS, Policy, PolicyError, load_policies, parse_bytes
 
-EXAMPLE = """
-policies:
-  - name: raw-90d
-    scope: {store: lake, table: raw}
-    rules: {older_than: 90d}
-    actions: [archive, delete]
-  - name: validated-downsample
-    scope: {store: lake, table: validated, series: {group: plant}}
-    rules: {older_than: 30d}
-    actions: [{downsample: {period: 1h, aggregates: [mean, min, max, count]}}, delete]
-"""
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "retention.md"
+
+
+def documented_examples() -> dict[str, str]:
+    """The YAML examples users read: the module docstring's and the first block of docs/retention.md."""
+    docstring = textwrap.dedent(str(policy_module.__doc__).split("::\n", 1)[1].split("\n\n", 1)[0])
+    page = DOCS.read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    return {"docstring": docstring, "docs/retention.md": page}
+
+
+EXAMPLE = documented_examples()["docstring"]
 
 
 def policy(**fields: object) -> dict[str, object]:
@@ -39,6 +43,12 @@ def test_the_documented_example_loads_with_its_shorthand_expanded() -> None:
     assert first.kind == "downsample" and first.period == 3600 and first.aggregates == ["mean", "min", "max", "count"]
     assert downsample.scope.series is not None and downsample.scope.series.group == "plant"
     assert raw.deletes and downsample.deletes
+
+
+@pytest.mark.parametrize("where", ["docstring", "docs/retention.md"])
+def test_every_documented_example_loads(where: str) -> None:
+    loaded = load_policies(yaml.safe_load(documented_examples()[where]))
+    assert [p.name for p in loaded][:2] == ["raw-90d", "validated-downsample"]
 
 
 def test_a_stored_document_validates_back_to_the_same_policy() -> None:
