@@ -1,4 +1,4 @@
-"""Retention policies in the metadata database: one row per policy, its validated document as JSON."""
+"""Retention in the metadata database: policies, legal holds, plans, the apply journal and the audit log."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sparkhu.metadata.db import Base
@@ -58,3 +58,100 @@ def stored_policies(session: Session) -> list[Policy]:
     """Every stored policy, by name."""
     rows = session.scalars(select(PolicyRow).order_by(PolicyRow.name))
     return [Policy.model_validate(row.document) for row in rows]
+
+
+class HoldRow(Base):
+    """A legal hold: while it exists, no delete touches what it covers (a series, a table or a policy)."""
+
+    __tablename__ = "retention_holds"
+    __table_args__ = (UniqueConstraint("kind", "target", name="uq_retention_holds_kind_target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def document(self) -> dict[str, Any]:
+        """The hold as JSON-ready data."""
+        return {"id": self.id, "kind": self.kind, "target": self.target, "reason": self.reason,
+                "created_by": self.created_by, "created_at": self.created_at.isoformat()}
+
+
+class PlanRow(Base):
+    """A stored plan; ``state`` is ``planned``, ``applying`` (an apply started: a rerun resumes) or ``applied``."""
+
+    __tablename__ = "retention_plans"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    policy: Mapped[str] = mapped_column(String(100), index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), default="planned")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class JournalRow(Base):
+    """One step of an apply, written before (``*-started``) and after (``archived``, ``deleted``…) it runs."""
+
+    __tablename__ = "retention_journal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("retention_plans.id", ondelete="CASCADE"), index=True)
+    unit: Mapped[str] = mapped_column(String(500))
+    stage: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """One audited change: an apply (counts, bytes and versions before and after) or a hold added / removed."""
+
+    __tablename__ = "retention_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30))
+    policy: Mapped[str] = mapped_column(String(100), default="")
+    plan_id: Mapped[str] = mapped_column(String(20), default="", index=True)
+    result: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    def document(self) -> dict[str, Any]:
+        """The record as JSON-ready data."""
+        return {"id": self.id, "at": self.at.isoformat(), "actor": self.actor, "action": self.action,
+                "policy": self.policy, "plan_id": self.plan_id, "result": self.result, "detail": self.detail}
+
+
+def add_audit(session: Session, actor: str, action: str, result: str, detail: dict[str, Any],
+              policy: str = "", plan_id: str = "") -> AuditRow:
+    """Write one audit record (flushed, so that it has its id)."""
+    row = AuditRow(at=datetime.now(UTC), actor=actor, action=action, policy=policy, plan_id=plan_id,
+                   result=result, detail=detail)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def audit_records(session: Session, limit: int = 100, plan_id: str | None = None) -> list[AuditRow]:
+    """The newest audit records first."""
+    query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+    if plan_id:
+        query = query.where(AuditRow.plan_id == plan_id)
+    return list(session.scalars(query))
+
+
+def active_holds(session: Session) -> list[HoldRow]:
+    """Every hold, oldest first."""
+    return list(session.scalars(select(HoldRow).order_by(HoldRow.id)))
+
+
+def journal_of(session: Session, plan_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per unit key, the stages its apply reached and their details."""
+    stages: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in session.scalars(select(JournalRow).where(JournalRow.plan_id == plan_id).order_by(JournalRow.id)):
+        stages.setdefault(row.unit, {})[row.stage] = row.detail
+    return stages

@@ -132,6 +132,10 @@ class Lake:
             with self._local_lock(spec.name):
                 return self._commit_with_retry(spec, data, predicate, append=False)
 
+    def lock(self, name: str) -> Any:
+        """The exclusive local lock of table ``name`` that slice replacements take (a context manager)."""
+        return self._local_lock(table_spec(name).name)
+
     @contextmanager
     def _local_lock(self, name: str) -> Iterator[None]:
         """An exclusive lock among this machine's writers of a local lake (none for object stores).
