@@ -44,11 +44,14 @@ class LakeStore:
     Args:
         lake: The lake.
         name: The store name policies use (``lake`` or ``quarantine``).
+        vacuum_window_hours: How long deleted files stay readable (time travel) before a vacuum removes
+            them; tests and benchmarks shorten it to see the second stage at once.
     """
 
-    def __init__(self, lake: Lake, name: str = "lake") -> None:
+    def __init__(self, lake: Lake, name: str = "lake", vacuum_window_hours: float = MIN_AGE_HOURS) -> None:
         self.lake = lake
         self.name = name
+        self.vacuum_window_hours = vacuum_window_hours
 
     def units(self, scope: Scope, cutoff: datetime | None, deletes: bool, series: list[str] | None,
               held_series: list[str]) -> list[Unit]:
@@ -178,7 +181,9 @@ class LakeStore:
         table = self.lake.table(target)
         if table is None:
             return Reclaim(target=target, files=0, bytes=0)
-        files = table.vacuum(retention_hours=int(MIN_AGE_HOURS), dry_run=dry_run, enforce_retention_duration=True)
+        enforce = self.vacuum_window_hours >= MIN_AGE_HOURS
+        files = table.vacuum(retention_hours=int(self.vacuum_window_hours), dry_run=dry_run,
+                             enforce_retention_duration=enforce)
         sizes = [_local_size(table.table_uri, path) for path in files] if dry_run else []
         return Reclaim(target=target, files=len(files), bytes=sum(sizes), detail={"dry_run": dry_run})
 
