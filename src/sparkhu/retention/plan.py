@@ -37,13 +37,14 @@ class PlannedUnit(BaseModel):
     files: int
     fingerprint: str
     detail: dict[str, Any] = Field(default_factory=dict)
+    group: str = ""
     actions: list[str]
     blocked: str | None = None
 
     def unit(self) -> Unit:
         """The store's view of this unit."""
         return Unit(key=self.key, target=self.target, newest=self.newest, rows=self.rows, bytes=self.bytes,
-                    files=self.files, fingerprint=self.fingerprint, detail=dict(self.detail))
+                    files=self.files, fingerprint=self.fingerprint, detail=dict(self.detail), group=self.group)
 
 
 class PlannedReclaim(BaseModel):

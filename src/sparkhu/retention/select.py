@@ -40,10 +40,15 @@ def select_units(rules: Rules, units: Sequence[Unit], now: datetime) -> list[Uni
 
 
 def _beyond_count(keep_last: int | None, ordered: Sequence[Unit]) -> set[str]:
-    """Keys of all but the newest ``keep_last`` units."""
+    """Keys of the units outside the newest ``keep_last`` groups (a unit without a group is its own)."""
     if keep_last is None:
         return set()
-    return {unit.key for unit in ordered[: max(0, len(ordered) - keep_last)]}
+    newest: dict[str, datetime] = {}
+    for unit in ordered:
+        group = unit.group or unit.key
+        newest[group] = max(newest.get(group, unit.newest), unit.newest)
+    kept = set(sorted(newest, key=lambda group: newest[group], reverse=True)[:keep_last])
+    return {unit.key for unit in ordered if (unit.group or unit.key) not in kept}
 
 
 def _beyond_size(max_bytes: int | None, ordered: Sequence[Unit]) -> set[str]:

@@ -30,6 +30,8 @@ class Unit:
         files: Files the unit spans.
         fingerprint: Changes whenever the unit's content changes.
         detail: Store-specific facts the store needs to act (predicate, run id, paths).
+        group: What ``keep_last`` counts: units of one group count once (the two parts of a month that a
+            cutoff splits); empty means the unit is its own group.
     """
 
     key: str
@@ -40,6 +42,7 @@ class Unit:
     files: int
     fingerprint: str
     detail: dict[str, Any] = field(default_factory=dict)
+    group: str = ""
 
 
 @dataclass(frozen=True)

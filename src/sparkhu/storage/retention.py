@@ -181,11 +181,17 @@ class LakeStore:
         table = self.lake.table(target)
         if table is None:
             return Reclaim(target=target, files=0, bytes=0)
+        local = _is_local(table.table_uri)
         enforce = self.vacuum_window_hours >= MIN_AGE_HOURS
+        # A dry run lists the log's tombstones, also those already vacuumed: locally the files that still
+        # exist are what a vacuum frees; on an object store a full listing finds them.
         files = table.vacuum(retention_hours=int(self.vacuum_window_hours), dry_run=dry_run,
-                             enforce_retention_duration=enforce)
-        sizes = [_local_size(table.table_uri, path) for path in files] if dry_run else []
-        return Reclaim(target=target, files=len(files), bytes=sum(sizes), detail={"dry_run": dry_run})
+                             enforce_retention_duration=enforce, full=dry_run and not local)
+        sizes = [_local_size(table.table_uri, path) for path in files] if dry_run and local else []
+        if dry_run and local:
+            files = [path for path, size in zip(files, sizes, strict=True) if size is not None]
+        return Reclaim(target=target, files=len(files), bytes=sum(size or 0 for size in sizes),
+                       detail={"dry_run": dry_run})
 
 
 def aggregate(rows: pa.Table, time_column: str, action: Downsample) -> pa.Table:
@@ -207,7 +213,7 @@ def aggregate(rows: pa.Table, time_column: str, action: Downsample) -> pa.Table:
     out["month"] = out["ts"].dt.strftime("%Y-%m")
     for name in action.aggregates:
         out[f"value_{name}"] = out[f"value_{name}"].astype("int64" if name == "count" else "float64")
-    return pa.Table.from_pandas(out, preserve_index=False)
+    return _canonical(pa.Table.from_pandas(out, preserve_index=False))
 
 
 def _age_column(spec: TableSpec) -> str:
@@ -278,7 +284,7 @@ def _unit(spec: TableSpec, key: str, newest: datetime, rows: int, month_rows: in
     share = rows / month_rows if month_rows else 0.0
     return Unit(key=key, target=spec.name, newest=pd.Timestamp(newest).to_pydatetime(), rows=int(rows),
                 bytes=round(month_bytes * share), files=len(files), fingerprint=fingerprint,
-                detail={"predicate": " AND ".join(clauses) or "TRUE", "month": month})
+                detail={"predicate": " AND ".join(clauses) or "TRUE", "month": month}, group=f"month={month}")
 
 
 def _timestamp(moment: datetime) -> str:
@@ -303,9 +309,22 @@ def _checksum(rows: pa.Table) -> str:
     """Order-independent checksum of rows: count and the wrapping sum of per-row hashes (columns by name)."""
     if rows.num_rows == 0:
         return "0:0000000000000000"
-    frame = rows.select(sorted(rows.column_names)).to_pandas()
+    frame = _canonical(rows.select(sorted(rows.column_names))).to_pandas()
     hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
     return f"{rows.num_rows}:{int(np.sum(hashes, dtype=np.uint64)):016x}"
+
+
+def _canonical(rows: pa.Table) -> pa.Table:
+    """Timestamps in UTC microseconds and text as plain strings, as Delta stores them (a copy hashes alike)."""
+    fields = []
+    for item in rows.schema:
+        kind = item.type
+        if pa.types.is_timestamp(kind):
+            kind = pa.timestamp("us", tz="UTC")
+        elif pa.types.is_large_string(kind) or pa.types.is_string_view(kind) or pa.types.is_dictionary(kind):
+            kind = pa.string()
+        fields.append(pa.field(item.name, kind))
+    return rows.cast(pa.schema(fields))
 
 
 def _open(uri: str, storage_options: dict[str, str] | None) -> DeltaTable | None:
@@ -315,11 +334,15 @@ def _open(uri: str, storage_options: dict[str, str] | None) -> DeltaTable | None
         return None
 
 
-def _local_size(table_uri: str, path: str) -> int:
-    """Bytes of a data file of a local table (0 for object stores: the vacuum reports files only)."""
+def _is_local(table_uri: str) -> bool:
+    return "://" not in table_uri or table_uri.startswith("file://")
+
+
+def _local_size(table_uri: str, path: str) -> int | None:
+    """Bytes of a data file of a local table (None: it is gone)."""
     root = table_uri.removeprefix("file://")
     full = path if os.path.isabs(path) else os.path.join(root, path)
     try:
         return os.path.getsize(full)
     except OSError:
-        return 0
+        return None
