@@ -32,6 +32,9 @@ MIN_AGE_HOURS = 168.0
 """No delete touches data younger than this without an explicit, audited override (Delta VACUUM's default)."""
 Store = Literal["lake", "mlflow", "reports", "runs", "quarantine"]
 """Where Sparkhu keeps data a policy can cover (each store gets an adapter in the engine)."""
+MLFLOW_UNITS = ("runs", "model-versions")
+"""What an ``mlflow`` scope's ``table`` may name: finished runs of the experiment (the default), or the
+versions of registered models that no alias points to."""
 Aggregate = Literal["mean", "min", "max", "count", "sum"]
 DEFAULT_AGGREGATES: list[Aggregate] = ["mean", "min", "max", "count"]
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -97,7 +100,10 @@ class Scope(Strict):
         if self.store == "lake" and not self.table:
             raise ValueError("a lake scope needs a table")
         if self.store == "mlflow" and not self.experiment:
-            raise ValueError("an mlflow scope needs an experiment (a series group, or '*' for all)")
+            raise ValueError("an mlflow scope needs an experiment (an experiment or, for model-versions, a "
+                             "registered model: a name, a series group, or '*' for all)")
+        if self.store == "mlflow" and self.table is not None and self.table not in MLFLOW_UNITS:
+            raise ValueError(f"an mlflow scope's table is {' or '.join(MLFLOW_UNITS)}, not {self.table!r}")
         if self.series is not None and self.store not in ("lake", "quarantine"):
             raise ValueError(f"a series selector applies to lake tables and the quarantine, not to {self.store}")
         return self
