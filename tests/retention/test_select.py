@@ -43,3 +43,9 @@ def test_max_bytes_drops_the_oldest_until_the_rest_fits() -> None:
     assert keys({"max_bytes": 35}) == ["d50", "d40", "d30"]  # 60 bytes, 30 left
     assert keys({"max_bytes": 60}) == []
     assert keys({"max_bytes": 0, "older_than": "15d"}) == ["d50", "d40", "d30", "d20"]
+
+
+def test_keep_last_counts_per_target() -> None:
+    units = [Unit(key=f"{target}{age}", target=target, newest=NOW - timedelta(days=age), rows=1, bytes=1, files=1,
+                  fingerprint="f") for target in ("x", "y") for age in (3, 2, 1)]
+    assert keys({"keep_last": 2}, units) == ["x3", "y3"]

@@ -99,6 +99,9 @@ def test_a_star_scope_covers_every_sparkhu_experiment_and_nested_runs_group_with
     assert sorted(ids(units)) == sorted([parent, trial, other])
     groups = {unit.detail["run_id"]: unit.group for unit in units}
     assert groups[trial] == groups[parent] == f"run={parent}"
+    assert select_units(Rules(keep_last=1), units, NOW) == []  # keep_last counts per experiment
+    run(models, 10, experiment="tune")
+    units = store(home).units(Scope(store="mlflow", experiment="*"), None, True, None, [])
     kept = select_units(Rules(keep_last=1), units, NOW)  # the tuning run counts once, with its trial
     assert sorted(ids(kept)) == sorted([parent, trial])
 

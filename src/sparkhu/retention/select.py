@@ -2,7 +2,7 @@
 
 The rules combine so that deleting stays conservative: ``older_than`` is a floor (no unit whose newest item
 is younger than the cutoff is ever selected); ``keep_last`` and ``max_bytes`` then choose among the units
-past that floor — beyond the newest N units, or the oldest ones until the scope fits in ``max_bytes``.
+past that floor — beyond the newest N units of each target, or the oldest ones until the scope fits in ``max_bytes``.
 Without ``keep_last`` and ``max_bytes`` every unit past the floor is selected.
 """
 
@@ -40,15 +40,22 @@ def select_units(rules: Rules, units: Sequence[Unit], now: datetime) -> list[Uni
 
 
 def _beyond_count(keep_last: int | None, ordered: Sequence[Unit]) -> set[str]:
-    """Keys of the units outside the newest ``keep_last`` groups (a unit without a group is its own)."""
+    """Keys of the units outside the newest ``keep_last`` groups of their target.
+
+    A unit without a group is its own; counting per target keeps N runs of *each* experiment (or N
+    versions of each registered model) when a scope covers several.
+    """
     if keep_last is None:
         return set()
-    newest: dict[str, datetime] = {}
+    newest: dict[tuple[str, str], datetime] = {}
     for unit in ordered:
-        group = unit.group or unit.key
+        group = (unit.target, unit.group or unit.key)
         newest[group] = max(newest.get(group, unit.newest), unit.newest)
-    kept = set(sorted(newest, key=lambda group: newest[group], reverse=True)[:keep_last])
-    return {unit.key for unit in ordered if (unit.group or unit.key) not in kept}
+    kept: set[tuple[str, str]] = set()
+    for target in {target for target, _ in newest}:
+        groups = sorted((group for group in newest if group[0] == target), key=newest.__getitem__, reverse=True)
+        kept.update(groups[:keep_last])
+    return {unit.key for unit in ordered if (unit.target, unit.group or unit.key) not in kept}
 
 
 def _beyond_size(max_bytes: int | None, ordered: Sequence[Unit]) -> set[str]:

@@ -10,9 +10,8 @@ A policy's ``scope.table`` chooses the unit (:data:`~sparkhu.retention.policy.ML
 * ``model-versions``: one version of the registered model named by ``scope.experiment`` (or of every
   ``sparkhu-…`` model for ``*``), aged from its registration.
 
-``keep_last`` counts the units of the whole scope (:func:`~sparkhu.retention.select.select_units`), so it
-keeps N runs (versions) per experiment (model) when the scope names one; a ``*`` scope counts them all
-together.
+``keep_last`` counts per target (:func:`~sparkhu.retention.select.select_units`): it keeps the newest N
+runs of each experiment (N versions of each registered model), also in a ``*`` scope.
 
 **What forecasts use is never a unit**: a run that is still running, a version an alias points to (the
 ``champion``) and the run such a version was registered from. Each is re-checked right before its delete
