@@ -302,3 +302,16 @@ def test_plan_and_apply_with_the_metadata_database_on_postgresql(
     record = plan_and_apply(settings)
     assert record["detail"]["rows"]["deleted"] == 110 * 24
     assert engine(settings).audit()[0]["plan_id"] == record["plan_id"]
+
+
+def test_a_series_selector_by_group_and_tags_reads_the_features_registry(home: Settings, lake: Lake) -> None:
+    from sparkhu.metadata.db import session_scope
+    from sparkhu.metadata.features import Feature
+
+    with session_scope(home.database) as session:
+        session.add_all([Feature(id="a", group="plant", tags=["hot"]), Feature(id="b", group="plant", tags=[])])
+    declare(home, policy("plant-hot", scope={"series": {"group": "plant", "tags": ["hot"]}}))
+    plan_and_apply(home, "plant-hot")
+    left = lake.read("validated")
+    assert len(left[left["series_id"] == "b"]) == 200 * 24
+    assert left[left["series_id"] == "a"]["ts"].min() >= NOW - timedelta(days=90)
