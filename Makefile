@@ -20,7 +20,7 @@ run: install
 test: install lint typecheck layers manifests-check pytest
 
 lint:
-	$(BIN)/ruff check src manifest_sync tests benchmarks
+	$(BIN)/ruff check src manifest_sync services tests benchmarks
 
 typecheck:
 	$(BIN)/mypy

@@ -33,7 +33,8 @@ SERVICE_LINK = re.compile(r"_(SERVICE_HOST|SERVICE_PORT(_\w+)?|PORT(_\d+_(TCP|UD
 IN_KUBERNETES = "KUBERNETES_SERVICE_HOST"
 """Set by Kubernetes in every pod: service-link variables are only tolerated there."""
 
-_OPTIONAL_TEXT = ("lake_uri", "database_url", "mlflow_uri", "ray_address", "run_id")
+_OPTIONAL_TEXT = ("lake_uri", "database_url", "mlflow_uri", "ray_address", "run_id", "retention_tokens",
+                  "retention_tokens_file")
 
 
 class SettingsError(Exception):
@@ -92,6 +93,9 @@ class Settings(BaseSettings):
         engine: Engine of the tasks' per-series work, one of :data:`ENGINES`.
         ray_address: Address of a Ray cluster for tuning and training (None: a local Ray).
         run_id: Id of the workflow run a task belongs to (set by the executor or by Argo).
+        retention_tokens: Tokens of the retention service, ``name:scope:sha256-hex`` entries separated by
+            commas (only digests: see docs/retention.md).
+        retention_tokens_file: A file of such entries, one a line (a mounted Secret); read with the above.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
@@ -106,6 +110,8 @@ class Settings(BaseSettings):
     engine: str = "local"
     ray_address: str | None = None
     run_id: str | None = None
+    retention_tokens: str | None = None
+    retention_tokens_file: Path | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -164,6 +170,8 @@ class Settings(BaseSettings):
             "engine": self.engine,
             "ray_address": _hide_password(self.ray_address) if self.ray_address else "(local Ray)",
             "run_id": self.run_id or "(none)",
+            "retention_tokens": "(set)" if self.retention_tokens else "(none)",
+            "retention_tokens_file": str(self.retention_tokens_file or "(none)"),
         }
 
     def source(self, name: str, environ: Mapping[str, str] | None = None) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-FIRST_PARTY = frozenset({"sparkhu", "manifest_sync"})
+FIRST_PARTY = frozenset({"sparkhu", "manifest_sync", "services"})
 
 
 def imported_modules(source: str) -> set[str]:

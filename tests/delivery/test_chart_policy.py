@@ -123,15 +123,16 @@ def test_no_container_runs_as_root_and_every_container_requests_resources(
         _assert_hardened(name, container["securityContext"])
         _assert_resources(name, container["resources"])
         checked += 1
-    # One template per task + the controller, + MLflow and PostgreSQL; the git-owned set renders no templates.
+    # One template per task + the controller and the retention service, + MLflow and PostgreSQL; the
+    # git-owned set renders no templates.
     tasks = len(TASKS)
     expected = {
-        "defaults": tasks + 1,
-        "mlflow-postgres": tasks + 3,
-        "registry-tag": tasks + 1,
-        "controller-disabled": tasks,
+        "defaults": tasks + 2,
+        "mlflow-postgres": tasks + 4,
+        "registry-tag": tasks + 2,
+        "controller-disabled": tasks + 1,
     }
-    assert checked == expected.get(value_set, 1)
+    assert checked == expected.get(value_set, 2)
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
@@ -145,7 +146,7 @@ def test_every_sparkhu_pod_is_closed_by_default(renderings: dict[str, list[dict[
     assert deny["spec"]["policyTypes"] == ["Ingress"] and "ingress" not in deny["spec"]
     pod_labels = [d["spec"]["template"]["metadata"]["labels"] for d in by_kind(items, "Deployment")]
     pod_labels += [t["metadata"]["labels"] for _, t in argo_containers(items)]  # the task pods
-    assert len(pod_labels) == 3 + len(TASKS)  # controller, MLflow, PostgreSQL and one template per task
+    assert len(pod_labels) == 4 + len(TASKS)  # controller, retention, MLflow, PostgreSQL and one per task
     assert all(_selects(deny["spec"]["podSelector"], labels) for labels in pod_labels)
 
 

@@ -18,6 +18,7 @@ from tests.delivery.chart import CHART, NAMESPACE, RELEASE, argo_containers, by_
 TASKS = tuple(all_tasks().values())
 
 CONTROLLER = f"{RELEASE}-manifest-sync"
+RETENTION = f"{RELEASE}-retention"
 
 
 def _deployment_free(obj: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +126,7 @@ def test_bundled_servers_take_their_password_from_the_existing_secret(
     }
     assert claims == {f"{RELEASE}-mlflow": "10Gi", f"{RELEASE}-postgresql": "20Gi"}
     services = {svc["metadata"]["name"]: svc["spec"]["ports"][0]["port"] for svc in by_kind(items, "Service")}
-    assert services == {CONTROLLER: 8080, f"{RELEASE}-mlflow": 5000, f"{RELEASE}-postgresql": 5432}
+    assert services == {CONTROLLER: 8080, RETENTION: 8080, f"{RELEASE}-mlflow": 5000, f"{RELEASE}-postgresql": 5432}
 
 
 def test_controller_runs_sparkhu_sync_serve_with_probes(default_objects: list[dict[str, Any]]) -> None:

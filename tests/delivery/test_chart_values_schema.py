@@ -26,6 +26,8 @@ BAD_VALUE_SETS: dict[str, tuple[dict[str, Any], str]] = {
     "postgres latest": ({"postgresql": {"image": {"tag": "latest"}}}, "/postgresql/image/tag"),
     "password in database url": ({"config": {"databaseUrl": "postgresql://u:secret@db/x"}}, "/config/databaseUrl"),
     "interval as text": ({"controller": {"git": {"interval": "1m"}}}, "/controller/git/interval"),
+    "retention without tokens secret": ({"retention": {"tokensSecret": ""}}, "/retention/tokensSecret"),
+    "retention replicas": ({"retention": {"replicas": 2}}, "replicas"),
 }  # fmt: skip
 
 

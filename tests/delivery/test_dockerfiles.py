@@ -119,13 +119,14 @@ def test_dockerignore_admits_only_what_the_builds_copy() -> None:
     rules = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
     assert rules[0] == "*"
     admitted = {rule for rule in rules if rule.startswith("!")}
-    assert admitted == {"!pyproject.toml", "!README.md", "!requirements.lock", "!src/", "!manifest_sync/"}
+    assert admitted == {"!pyproject.toml", "!README.md", "!requirements.lock", "!src/", "!manifest_sync/",
+                        "!services/"}
     copied: set[str] = set()
     for path in _all_dockerfiles():
         for arg in values(instructions(path), "COPY"):
             if not arg.startswith("--from"):
                 copied.update(part.rstrip("/") for part in arg.split()[:-1])
-    assert copied == {"requirements.lock", "pyproject.toml", "README.md", "src", "manifest_sync"}
+    assert copied == {"requirements.lock", "pyproject.toml", "README.md", "src", "manifest_sync", "services"}
 
 
 def _hadolint() -> str:

@@ -20,7 +20,7 @@ from tests.delivery.requirements import locked_versions, logical_lines
 PROJECT: dict[str, Any] = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 BASE: list[str] = PROJECT["dependencies"]
 EXTRAS: dict[str, list[str]] = PROJECT["optional-dependencies"]
-CODE = [REPO / "src" / "sparkhu", REPO / "manifest_sync"]
+CODE = [REPO / "src" / "sparkhu", REPO / "manifest_sync", REPO / "services"]
 # The model pipeline's own packages may import what the `models` extra installs (and the lstm family
 # torch, the `lstm` extra); nothing else may.
 MODEL_CODE = [REPO / "src" / "sparkhu" / name for name in ("models", "tracking", "tuning")]

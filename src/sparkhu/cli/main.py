@@ -20,6 +20,7 @@ from sparkhu.cli import (
     pipeline,
     report,
     retention,
+    retention_serve,
     runs,
     tables,
     task,
@@ -49,7 +50,7 @@ def _root() -> None:
 
 
 for module in (features, ingest, detect, forecasting, models, task, workflow, runs, tables, pipeline, db,
-               retention, manifests, report):
+               retention, retention_serve, manifests, report):
     module.register(app)
 
 
