@@ -295,7 +295,7 @@ def _plan_routes(settings: Settings, auth: Authenticator, metrics: ServiceMetric
         except (StoreError, ValueError) as error:
             raise ApiError(409, f"cannot plan policy {name!r}", [str(error)]) from error
         metrics.plans.inc()
-        return PlanDocument.of(made, "planned")
+        return PlanDocument.of_plan(made, "planned")
 
     @router.get("/plans/{plan_id}", summary="Get one plan", responses=_problems(401, 404, 422))
     def stored(plan_id: PlanId, principal: Annotated[Principal, Depends(read)]) -> PlanDocument:
@@ -304,7 +304,7 @@ def _plan_routes(settings: Settings, auth: Authenticator, metrics: ServiceMetric
             found, state = Engine(settings, actor=principal.name).stored_plan(plan_id)
         except PlanRefused as error:
             raise ApiError(404, str(error)) from error
-        return PlanDocument.of(found, state)
+        return PlanDocument.of_plan(found, state)
 
     @router.post("/plans/{plan_id}/apply", summary="Apply a plan (the only endpoint that changes data)",
                  responses=_problems(401, 403, 404, 409, 422, 500))
@@ -323,7 +323,7 @@ def _plan_routes(settings: Settings, auth: Authenticator, metrics: ServiceMetric
             record = _applied(engine, plan_id, metrics)
         if state != "applied":
             metrics.observe_apply(record)
-        return AuditRecord.model_validate(record)
+        return AuditRecord.of(record)
 
     @router.get("/audit", summary="The audit log", tags=["audit"], responses=_problems(401, 422))
     def audit(principal: Annotated[Principal, Depends(read)],
@@ -336,7 +336,7 @@ def _plan_routes(settings: Settings, auth: Authenticator, metrics: ServiceMetric
         Applies (rows, bytes and versions before and after, timings) and every change of policies and holds.
         """
         records = Engine(settings, actor=principal.name).audit(plan_id=plan_id, limit=limit)
-        return [AuditRecord.model_validate(record) for record in records]
+        return [AuditRecord.of(record) for record in records]
 
     return router
 
@@ -361,7 +361,7 @@ def _hold_routes(settings: Settings, auth: Authenticator) -> APIRouter:
     @router.get("", summary="List the legal holds", responses=_problems(401))
     def holds(_: Annotated[Principal, Depends(read)]) -> list[Hold]:
         """Every legal hold, oldest first."""
-        return [Hold.model_validate(hold) for hold in list_holds(settings)]
+        return [Hold.of(hold) for hold in list_holds(settings)]
 
     @router.post("", summary="Place a legal hold", status_code=201,
                  responses={200: {"model": Hold, "description": "the hold existed"}, **_problems(401, 403, 422)})
@@ -376,13 +376,13 @@ def _hold_routes(settings: Settings, auth: Authenticator) -> APIRouter:
         known = {(hold["kind"], hold["target"]) for hold in list_holds(settings)}
         hold = add_hold(settings, request.kind, request.target, request.reason, principal.name)
         response.status_code = 200 if (request.kind, request.target) in known else 201
-        return Hold.model_validate(hold)
+        return Hold.of(hold)
 
     @router.delete("/{hold_id}", summary="Lift a legal hold", responses=_problems(401, 403, 404, 422))
     def lift(hold_id: HoldId, principal: Annotated[Principal, Depends(admin)]) -> Hold:
         """Lift the hold and return it; audited."""
         try:
-            return Hold.model_validate(remove_hold(settings, principal.name, hold_id=hold_id))
+            return Hold.of(remove_hold(settings, principal.name, hold_id=hold_id))
         except ControlError as error:
             raise ApiError(404, str(error)) from error
 

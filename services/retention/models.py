@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -40,6 +40,19 @@ class Strict(BaseModel):
     """Unknown fields are errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Mirror(Strict):
+    """A response that mirrors a document of the engine: built from the fields it declares.
+
+    A field the engine adds later is left out of the answer (and flagged by the service's tests) rather
+    than failing the request.
+    """
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> Self:
+        """The response of an engine document."""
+        return cls.model_validate({name: document[name] for name in cls.model_fields if name in document})
 
 
 class Problem(Strict):
@@ -80,7 +93,7 @@ class ActionTotals(Strict):
     files: int
 
 
-class PlanDocument(Strict):
+class PlanDocument(Mirror):
     """A stored plan: every unit with its actions, the second stage, the totals per action, and its state.
 
     The fields of :class:`~sparkhu.retention.plan.Plan` (a test keeps them equal), plus ``totals`` and ``state``.
@@ -98,15 +111,16 @@ class PlanDocument(Strict):
     reclaim: list[PlannedReclaim]
     notes: list[str]
     totals: dict[str, ActionTotals] = Field(description="per action (archive, downsample, delete, blocked)")
-    state: Literal["planned", "applying", "applied"]
+    state: str = Field(description="planned, applying (an apply started: applying again resumes it) or applied",
+                       examples=["planned"])
 
     @classmethod
-    def of(cls, plan: Plan, state: str) -> PlanDocument:
+    def of_plan(cls, plan: Plan, state: str) -> PlanDocument:
         """The document of ``plan`` in ``state``."""
-        return cls.model_validate({**plan.model_dump(), "totals": plan.totals(), "state": state})
+        return cls.of({**plan.model_dump(), "totals": plan.totals(), "state": state})
 
 
-class AuditRecord(Strict):
+class AuditRecord(Mirror):
     """One audited change: an apply (counts, bytes and versions before and after, timings), a hold or policy change."""
 
     id: int
@@ -128,7 +142,7 @@ class HoldRequest(Strict):
     reason: str = Field(default="", max_length=2000, pattern=NO_CONTROL, examples=["litigation 2026-17"])
 
 
-class Hold(Strict):
+class Hold(Mirror):
     """A legal hold in force."""
 
     id: int

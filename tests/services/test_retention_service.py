@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 from deltalake import DeltaTable
 
-from services.retention.models import PlanDocument
+from services.retention.models import AuditRecord, Hold, PlanDocument
 from sparkhu.config import Settings
 from sparkhu.retention.plan import Plan
+from sparkhu.retention_engine.control import list_holds
+from sparkhu.retention_engine.engine import Engine
 from sparkhu.storage.lake import Lake, Slice
 from tests.services.conftest import ADMIN, READ, bearer
 
@@ -242,5 +244,10 @@ def test_metrics_count_requests_refusals_plans_applies_and_rows(api: httpx.Clien
     assert f'sparkhu_retention_rows_total{{action="deleted"}} {float(deleted)}' in text
 
 
-def test_the_plan_document_has_the_fields_of_a_plan_plus_totals_and_state() -> None:
+def test_the_responses_mirror_every_field_of_the_engine_documents(api: httpx.Client, settings: Settings) -> None:
     assert set(PlanDocument.model_fields) == set(Plan.model_fields) | {"totals", "state"}
+    declare(api)
+    apply(api, plan(api)["id"])
+    call(api, "POST", "/holds", {"kind": "series", "target": "a"})
+    assert set(Engine(settings, actor="test").audit(limit=1)[0]) == set(AuditRecord.model_fields)
+    assert set(list_holds(settings)[0]) == set(Hold.model_fields)
