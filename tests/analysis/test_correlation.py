@@ -112,3 +112,19 @@ def test_the_permutation_test_agrees_with_the_prewhitened_baseline() -> None:
     analytic = correlate_pair(x, y, 3600, max_lag=12).p_value
     shuffled = correlate_pair(x, y, 3600, max_lag=12, permutations=199).p_value
     assert analytic > 0.05 and shuffled > 0.05 and abs(analytic - shuffled) < 0.3
+
+
+def test_correlate_series_measures_each_candidate_pair_once_and_finds_the_planted_leader() -> None:
+    from benchmarks.correlate.run import generate
+    from sparkhu.analysis.correlation import correlate_series
+
+    points, periods, planted = generate(series=30, days=20, leaders=3)
+    results = correlate_series(points, periods, dict.fromkeys(periods, "g"), bound=4)
+    pairs = [(r.series_a, r.series_b) for r in results]
+    assert len(pairs) == len(set(pairs)) and all(a < b for a, b in pairs)
+    assert len(pairs) <= 30 * 4
+    found = {(r.series_a, r.series_b): r for r in results}
+    for (leader, follower), (lag_s, sign) in planted.items():
+        result = found[tuple(sorted((leader, follower)))]
+        lead = result.best_lag_s if result.series_a == leader else -result.best_lag_s
+        assert lead == lag_s and np.sign(result.best_lag_corr) == sign

@@ -64,9 +64,13 @@ def superperiod(period_a: float, period_b: float) -> float:
 
 def on_grid(points: pd.DataFrame, grid_s: float) -> pd.Series:
     """Mean of one series' observed values per grid bucket (buckets aligned on the Unix epoch)."""
-    observed = points[points[VALUE].notna()]
-    buckets = _micros(observed[TS]) // int(grid_s * 1_000_000)
-    return pd.Series(observed[VALUE].to_numpy(dtype=float)).groupby(buckets).mean()
+    values = points[VALUE].to_numpy(dtype=float)
+    known = np.isfinite(values)
+    buckets = _micros(points[TS])[known] // int(grid_s * 1_000_000)
+    unique, inverse = np.unique(buckets, return_inverse=True)
+    sums = np.bincount(inverse, weights=values[known], minlength=len(unique))
+    counts = np.bincount(inverse, minlength=len(unique))
+    return pd.Series(sums / np.maximum(counts, 1), index=unique)
 
 
 def _micros(stamps: pd.Series) -> np.ndarray:
@@ -278,7 +282,18 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    return _pearson(rankdata(x), rankdata(y))
+    return _pearson(_ranks(x), _ranks(y))
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks from one sort (scipy's average ranks only when there are ties, which are rare in floats)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    if np.any(ordered[1:] == ordered[:-1]):
+        return np.asarray(rankdata(values), dtype=float)
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(1, len(values) + 1)
+    return ranks
 
 
 def _bucket_time(bucket: int, grid_s: float) -> str:
@@ -290,3 +305,32 @@ def _empty(names: tuple[str, str], n: int, grid_s: float, interval: str, note: s
     return PairCorrelation(series_a=names[0], series_b=names[1], n=n, pearson=nan, spearman=nan, diff_corr=nan,
                            best_lag_s=nan, best_lag_corr=nan, p_value=nan, grid_s=grid_s, interval=interval,
                            note=note)
+
+
+def correlate_series(points: pd.DataFrame, periods: Mapping[str, float], groups: Mapping[str, str],
+                     declared: Mapping[str, Sequence[str]] | None = None, bound: int = 20, max_lag: int = 24,
+                     sketch_s: float = 86_400.0) -> list[PairCorrelation]:
+    """Every candidate pair of a long frame, measured once (``a`` before ``b`` by id).
+
+    Args:
+        points: Long frame ``(series_id, ts, value)`` of the series to relate.
+        periods: Decided period of each series (seconds); a series without one is skipped.
+        groups: Group of each series; only series of one group are screened against each other.
+        declared: Partners declared per series (always candidates).
+        bound: Candidates per series (the work grows as series x bound, never series²).
+        max_lag: Largest lead searched, in steps of each pair's grid.
+        sketch_s: Grid of the screening sketches (coarse: a day by default).
+    """
+    known = points[points[SERIES].isin(list(periods))]
+    partners = candidate_partners(sketch(known, sketch_s), groups, declared or {}, bound)
+    pairs = sorted({tuple(sorted((series, partner))) for series, chosen in partners.items() for partner in chosen})
+    by_series = {str(series): frame for series, frame in known.groupby(SERIES, sort=False)}
+    grids: dict[tuple[str, float], pd.Series] = {}
+    results = []
+    for a, b in pairs:
+        grid_s = superperiod(periods[a], periods[b])
+        for name in (a, b):
+            if (name, grid_s) not in grids:
+                grids[(name, grid_s)] = on_grid(by_series[name], grid_s)
+        results.append(correlate_grids(grids[(a, grid_s)], grids[(b, grid_s)], grid_s, max_lag, names=(a, b)))
+    return results
