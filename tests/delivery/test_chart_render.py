@@ -56,11 +56,13 @@ def test_the_chart_copy_of_the_manifests_is_the_rendering_of_the_code() -> None:
 def test_chart_workflows_are_the_manifests_plus_deployment_settings(default_objects: list[dict[str, Any]]) -> None:
     manifests = [yaml.safe_load(text) for text in rendered_manifests().values()]
     argo = [obj for obj in default_objects if obj["kind"] in {"WorkflowTemplate", "CronWorkflow"}]
-    assert len(argo) == len(manifests) == 3  # daily univariate, models, the CronWorkflow chaining them
-    chart = {obj["metadata"]["name"]: _deployment_free(obj) for obj in argo}
-    assert chart == {doc["metadata"]["name"]: _plain_manifest(doc) for doc in manifests}
+    # daily univariate, models and the CronWorkflow chaining them; retention and its CronWorkflow
+    assert len(argo) == len(manifests) == 5
+    chart = {(obj["kind"], obj["metadata"]["name"]): _deployment_free(obj) for obj in argo}
+    assert chart == {(doc["kind"], doc["metadata"]["name"]): _plain_manifest(doc) for doc in manifests}
     assert all(obj["metadata"]["namespace"] == NAMESPACE for obj in argo)
     assert one(argo, "CronWorkflow", "sparkhu-daily")["spec"]["suspend"] is False
+    assert one(argo, "CronWorkflow", "sparkhu-retention")["spec"]["suspend"] is False
 
 
 def test_default_images_are_the_ones_images_py_names(default_objects: list[dict[str, Any]]) -> None:

@@ -14,8 +14,10 @@ from tests.delivery.chart import REPO
 
 TASKS = tuple(all_tasks().values())
 
-MANIFEST_FILES = ["cronworkflow-sparkhu-daily.yaml", "workflowtemplate-sparkhu-daily-univariate.yaml",
-                  "workflowtemplate-sparkhu-models.yaml"]
+MANIFEST_FILES = ["cronworkflow-sparkhu-daily.yaml", "cronworkflow-sparkhu-retention.yaml",
+                  "workflowtemplate-sparkhu-daily-univariate.yaml", "workflowtemplate-sparkhu-models.yaml",
+                  "workflowtemplate-sparkhu-retention.yaml"]
+DAILY = MANIFEST_FILES[2]
 
 
 
@@ -40,7 +42,7 @@ def test_render_all_writes_three_trees_and_keeps_hand_written_files(tmp_path: Pa
     written = render_all(layout)
     assert len(written) == 2 * len(MANIFEST_FILES) + len(TASKS)
     assert sorted(p.name for p in layout.chart_manifests.iterdir()) == MANIFEST_FILES
-    copy, original = (layout.chart_manifests / MANIFEST_FILES[1]), (layout.manifests / MANIFEST_FILES[1])
+    copy, original = (layout.chart_manifests / DAILY), (layout.manifests / DAILY)
     assert copy.read_text() == original.read_text()
     task_dirs = sorted(p.parent.name for p in layout.tasks.glob("*/Dockerfile"))
     assert task_dirs == sorted([*(t.name for t in TASKS), "base"])

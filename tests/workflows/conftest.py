@@ -15,6 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
 TASKS_DIR = REPO / "tasks"
 MODELS_TEMPLATE = "sparkhu-models"
+DAILY_OBJECTS = frozenset({"sparkhu-daily-univariate", "sparkhu-daily"})
+RETENTION = "sparkhu-retention"
+"""Name of both retention objects: the WorkflowTemplate and the CronWorkflow that runs it."""
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +48,14 @@ def rendered() -> dict[str, str]:
 def documents(rendered: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Kind -> parsed object of the daily univariate objects (the WorkflowTemplate and the CronWorkflow)."""
     parsed = [yaml.safe_load(text) for text in rendered.values()]
-    return {doc["kind"]: doc for doc in parsed if doc["metadata"]["name"] != MODELS_TEMPLATE}
+    return {doc["kind"]: doc for doc in parsed if doc["metadata"]["name"] in DAILY_OBJECTS}
+
+
+@pytest.fixture(scope="session")
+def retention_documents(rendered: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Kind -> parsed object of the retention objects (the WorkflowTemplate and its CronWorkflow)."""
+    parsed = [yaml.safe_load(text) for text in rendered.values()]
+    return {doc["kind"]: doc for doc in parsed if doc["metadata"]["name"] == RETENTION}
 
 
 @pytest.fixture(scope="session")

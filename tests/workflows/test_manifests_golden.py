@@ -9,8 +9,10 @@ from typer.testing import CliRunner
 from sparkhu.cli.main import app
 from sparkhu.workflows.render import HEADER, diff_manifests, render_manifests
 
-EXPECTED_FILES = ["cronworkflow-sparkhu-daily.yaml", "workflowtemplate-sparkhu-daily-univariate.yaml",
-                  "workflowtemplate-sparkhu-models.yaml"]
+EXPECTED_FILES = ["cronworkflow-sparkhu-daily.yaml", "cronworkflow-sparkhu-retention.yaml",
+                  "workflowtemplate-sparkhu-daily-univariate.yaml", "workflowtemplate-sparkhu-models.yaml",
+                  "workflowtemplate-sparkhu-retention.yaml"]
+CRON, DAILY = EXPECTED_FILES[0], EXPECTED_FILES[2]
 
 
 
@@ -40,8 +42,8 @@ def test_render_writes_files_and_removes_only_stale_generated_ones(tmp_path: Pat
 
 def test_diff_reports_missing_changed_and_stale_files(tmp_path: Path) -> None:
     render_manifests(tmp_path)
-    (tmp_path / EXPECTED_FILES[0]).unlink()
-    changed = tmp_path / EXPECTED_FILES[1]
+    (tmp_path / CRON).unlink()
+    changed = tmp_path / DAILY
     changed.write_text(changed.read_text().replace("runAsNonRoot: true", "runAsNonRoot: false", 1))
     (tmp_path / "cronworkflow-retired.yaml").write_text(HEADER + "kind: CronWorkflow\n")
     problems = diff_manifests(tmp_path)
@@ -57,10 +59,10 @@ def test_cli_render_then_check(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == EXPECTED_FILES
     assert runner.invoke(app, ["manifests", "check", "--dir", str(out)]).exit_code == 0
-    (out / EXPECTED_FILES[0]).write_text("edited\n")
+    (out / CRON).write_text("edited\n")
     failed = runner.invoke(app, ["manifests", "check", "--dir", str(out)])
     assert failed.exit_code == 1
-    assert f"changed: {out / EXPECTED_FILES[0]}" in failed.output
+    assert f"changed: {out / CRON}" in failed.output
     assert "1 difference(s)" in failed.output
 
 
@@ -69,7 +71,7 @@ def test_cli_registry_prefix_reaches_the_images(tmp_path: Path, manifests_dir: P
     render = ["manifests", "render", "--out", str(tmp_path), "--registry", "ghcr.io/acme/"]
     result = runner.invoke(app, render)
     assert result.exit_code == 0, result.output
-    text = (tmp_path / EXPECTED_FILES[1]).read_text()
+    text = (tmp_path / DAILY).read_text()
     assert "image: ghcr.io/acme/sparkhu/task-validate:" in text
     # The committed files use no prefix, so checking them against a prefixed rendering fails.
     check = ["manifests", "check", "--dir", str(manifests_dir), "--registry", "ghcr.io/acme"]

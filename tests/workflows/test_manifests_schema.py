@@ -82,10 +82,9 @@ def test_the_schema_rejects_a_broken_template(
 
 
 def test_manifests_load_back_into_hera_models(rendered: dict[str, str]) -> None:
-    by_kind = {yaml.safe_load(text)["kind"]: text for text in rendered.values()}
-    template = WorkflowTemplate.from_yaml(by_kind["WorkflowTemplate"])
-    cron = CronWorkflow.from_yaml(by_kind["CronWorkflow"])
-    assert isinstance(template, WorkflowTemplate)
-    assert isinstance(cron, CronWorkflow)
-    assert template.to_dict() == yaml.safe_load(by_kind["WorkflowTemplate"])
-    assert cron.to_dict() == yaml.safe_load(by_kind["CronWorkflow"])
+    for name, text in rendered.items():
+        document = yaml.safe_load(text)
+        loaded = WorkflowTemplate.from_yaml(text) if document["kind"] == "WorkflowTemplate" else \
+            CronWorkflow.from_yaml(text)
+        assert isinstance(loaded, WorkflowTemplate | CronWorkflow), name
+        assert loaded.to_dict() == document, name

@@ -11,6 +11,7 @@ from sparkhu.workflows.dag import workflow_parameter
 from sparkhu.workflows.daily import NODES
 from sparkhu.workflows.images import task_image
 from sparkhu.workflows.models import NODES as MODEL_NODES
+from sparkhu.workflows.retention import NODES as RETENTION_NODES
 
 PLAN_OUTPUT = "{{{{tasks.plan-shards.outputs.parameters.{}}}}}"
 SHARDS = PLAN_OUTPUT.format("shards")
@@ -298,7 +299,7 @@ def test_the_local_executor_accepts_the_rendered_template(template: dict[str, An
 
 def test_every_registered_task_runs_in_a_workflow() -> None:
     # A task that no DAG runs would still get an image and a template: it must be wired or removed.
-    assert set(all_tasks()) == {node.task for node in (*NODES, *MODEL_NODES)}
+    assert set(all_tasks()) == {node.task for node in (*NODES, *MODEL_NODES, *RETENTION_NODES)}
 
 
 def test_model_template_tunes_trains_and_forecasts_every_group(models_template: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from sparkhu.cli.errors import fail
 from sparkhu.cli.tables import lake_from_settings, tables_table
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sparkhu.demo.generate import DemoFiles
+    from sparkhu.executor import RunResult
     from sparkhu.storage.lake import Lake
 
 console = Console()
@@ -28,8 +30,14 @@ DAILY_TEMPLATE = "workflowtemplate-sparkhu-daily-univariate.yaml"
 
 
 MODELS_TEMPLATE = "workflowtemplate-sparkhu-models.yaml"
-WORKFLOWS = {"univariate": (DAILY_TEMPLATE,), "models": (MODELS_TEMPLATE,), "all": (DAILY_TEMPLATE, MODELS_TEMPLATE)}
-"""What ``sparkhu run --workflow`` runs: the templates, in order (``all`` is what the CronWorkflow chains)."""
+RETENTION_TEMPLATE = "workflowtemplate-sparkhu-retention.yaml"
+WORKFLOWS = {"univariate": (DAILY_TEMPLATE,), "models": (MODELS_TEMPLATE,), "all": (DAILY_TEMPLATE, MODELS_TEMPLATE),
+             "retention": (RETENTION_TEMPLATE,)}
+"""What ``sparkhu run --workflow`` runs: the templates, in order (``all`` is what the daily CronWorkflow chains;
+``retention`` has a CronWorkflow of its own)."""
+
+WHOLE_INSTALL = frozenset({"retention"})
+"""Workflows that act on the whole install rather than on the ingested interval: they run without data."""
 
 
 def packaged_template(filename: str) -> dict[str, Any]:
@@ -77,15 +85,19 @@ def run_pipeline(
     parallelism: Annotated[int | None, typer.Option(help="Parallel nodes (default: workers).")] = None,
     warm: Annotated[bool, typer.Option("--warm/--no-warm", help="Run task CLIs in warm workers.")] = True,
     manifest_backoff: Annotated[bool, typer.Option("--manifest-backoff", help=MANIFEST_BACKOFF_HELP)] = False,
-    workflow: Annotated[str, typer.Option(help="What to run: all (univariate, then models), univariate, models.")]
-    = "all",
+    workflow: Annotated[str, typer.Option(
+        help="What to run: all (univariate, then models), univariate, models, or retention (plan and apply "
+             "every enabled retention policy; -p retention-dry-run=true only plans).")] = "all",
 ) -> None:
-    """Run the daily pipeline locally from its WorkflowTemplates: the univariate DAG, then the model DAG."""
+    """Run the daily pipeline locally from its WorkflowTemplates: the univariate DAG, then the model DAG.
+
+    `--workflow retention` runs the nightly retention workflow instead (it needs no ingested data).
+    """
     if workflow not in WORKFLOWS:
         fail(f"--workflow must be one of {', '.join(WORKFLOWS)}, got {workflow!r}")
     if bool(start) != bool(end):
         fail("give both --start and --end, or neither (all ingested data)")
-    if not start:
+    if not start and workflow not in WHOLE_INSTALL:
         interval = ingested_interval(lake_from_settings())
         if interval is None:
             fail("nothing ingested yet: run `sparkhu ingest FILE ...` first (or `sparkhu demo`)")
@@ -102,8 +114,22 @@ def run_pipeline(
             console.print("[yellow]model pipeline skipped[/]: install the models extra (pip install 'sparkhu[models]')")
             continue
         wanted = declared_parameters(document)
-        execute(document, {k: v for k, v in parameters.items() if k in wanted}, parallelism=parallelism, warm=warm,
-                label=name, backoff=backoff_mode(manifest_backoff))
+        result = execute(document, {k: v for k, v in parameters.items() if k in wanted}, parallelism=parallelism,
+                         warm=warm, label=name, backoff=backoff_mode(manifest_backoff))
+        if name == RETENTION_TEMPLATE:
+            print_retention(result)
+
+
+def print_retention(result: RunResult) -> None:
+    """The retention task's table (per policy: plan, planned rows and bytes, result) from its ``summary`` output."""
+    import json
+
+    from sparkhu.tasks.retention import NO_POLICIES, SUMMARY_OUTPUT, PolicyResult, summary_table
+
+    for node in result.nodes:
+        if SUMMARY_OUTPUT in node.outputs and node.template == "task-retention":
+            results = [PolicyResult(**document) for document in json.loads(node.outputs[SUMMARY_OUTPUT])]
+            console.print(Text(summary_table(results) if results else NO_POLICIES), soft_wrap=True)
 
 
 def demo(

@@ -46,7 +46,11 @@ def run_command(
     outputs_dir: Annotated[Path | None, typer.Option(help="Write output parameters as files here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
-    """Run one task for an interval (and optionally a shard or some series)."""
+    """Run one task for an interval (and optionally a shard or some series).
+
+    Exits 2 on bad input (nothing ran) and 1 when the task reports failures after its work (its report row
+    and output files are written first).
+    """
     from sparkhu.tasks.runner import TaskRequest, run_task
 
     request = TaskRequest(name, start, end, tuple(series or ()), shard, tuple(param or ()), outputs_dir)
@@ -55,6 +59,8 @@ def run_command(
     except TaskInputError as error:
         fail(str(error))
     print_result(result, as_json)
+    if result.outcome.failures:
+        fail(f"task {name} failed: " + "; ".join(result.outcome.failures), code=1)
 
 
 def print_result(result: TaskResult, as_json: bool) -> None:

@@ -89,7 +89,7 @@ def write_report(lake: Lake, result: TaskResult, started: datetime, run_id: str 
     row = {
         "task": result.spec.name, "interval_start": result.interval.start,
         "interval_end": result.interval.end, "shard": str(result.shard), "variant": variant, "run_id": run_id,
-        "status": "succeeded", "n_series": outcome.n_series,
+        "status": "failed" if outcome.failures else "succeeded", "n_series": outcome.n_series,
         "parameters": json.dumps(result.params, sort_keys=True, default=str),
         "counts": json.dumps({"rows_in": outcome.rows_in, "rows_out": outcome.rows_out, **outcome.counts},
                              sort_keys=True),

@@ -27,6 +27,9 @@ class TaskOutcome:
         counts: Named counts (rejections by reason, duplicates, inserted points...).
         metrics: Named measurements (confidence, shares...).
         outputs: Extra output parameters (name -> text), written next to rows_in/rows_out/n_series.
+        failures: Why the run failed after doing the rest of its work (e.g. one retention policy of
+            several): the report row and the output parameters are still written, the row's status is
+            ``failed`` and ``sparkhu task run`` exits 1 with these messages. Empty: the run succeeded.
     """
 
     rows_in: int = 0
@@ -35,6 +38,7 @@ class TaskOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

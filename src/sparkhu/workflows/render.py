@@ -19,12 +19,13 @@ from typing import Any
 
 from hera.workflows import Workflow
 
-from sparkhu.workflows.cron import daily_cron
+from sparkhu.workflows.cron import daily_cron, retention_cron
 from sparkhu.workflows.daily import daily_univariate
 from sparkhu.workflows.dockerfiles import TASKS_DIR, rendered_dockerfiles
 from sparkhu.workflows.generated import HEADER, GeneratedTree, diff_tree, write_tree
 from sparkhu.workflows.images import DEFAULT_REGISTRY
 from sparkhu.workflows.models import models_template
+from sparkhu.workflows.retention import retention_template
 
 CHART_MANIFESTS_DIR = "charts/sparkhu/files/manifests"
 """Where the Helm chart keeps its copy of the manifests, relative to the repository root."""
@@ -44,7 +45,8 @@ def workflow_objects(registry: str = DEFAULT_REGISTRY) -> list[Workflow]:
         registry: Optional image registry prefix for the task images.
 
     """
-    return [daily_univariate(registry), models_template(registry), daily_cron()]
+    return [daily_univariate(registry), models_template(registry), retention_template(registry), daily_cron(),
+            retention_cron()]
 
 
 def manifest_filename(document: dict[str, Any]) -> str:
