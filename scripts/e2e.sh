@@ -181,6 +181,11 @@ install_chart() {
     # The task pods read this Secret with envFrom; a real install puts credentials in it (docs/deploy.md).
     kubectl -n "$NAMESPACE" create secret generic sparkhu-secrets --from-literal=SPARKHU_WORKERS=1 \
         --dry-run=client -o yaml | kubectl apply -f -
+    # The retention service starts only with tokens: one random admin token, of which the Secret holds the digest.
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' \
+        | "$SPARKHU" retention token hash --name e2e --scope admin > "$WORKDIR/tokens"
+    kubectl -n "$NAMESPACE" create secret generic sparkhu-retention-tokens --from-file=tokens="$WORKDIR/tokens" \
+        --dry-run=client -o yaml | kubectl apply -f -
     helm upgrade --install "$RELEASE" "$ROOT/charts/sparkhu" --namespace "$NAMESPACE" --wait \
         --timeout "${TIMEOUT}s" \
         --set workflows.enabled=false \
