@@ -315,3 +315,18 @@ def test_a_series_selector_by_group_and_tags_reads_the_features_registry(home: S
     left = lake.read("validated")
     assert len(left[left["series_id"] == "b"]) == 200 * 24
     assert left[left["series_id"] == "a"]["ts"].min() >= NOW - timedelta(days=90)
+
+
+def test_a_plan_being_applied_elsewhere_is_refused(home: Settings, lake: Lake) -> None:
+    from sparkhu.metadata.retention import plan_lock
+    from sparkhu.retention_engine.engine import PlanNotFound
+
+    declare(home, policy())
+    machine = engine(home)
+    [plan] = machine.plan("v90", now=NOW)
+    with plan_lock(home.database, plan.id), pytest.raises(PlanRefused, match="another process"):
+        machine.apply(plan.id, now=NOW)
+    assert lake.count("validated") == 2 * 200 * 24
+    assert machine.apply(plan.id, now=NOW)["result"] == "ok"  # the lock went with its holder
+    with pytest.raises(PlanNotFound):
+        machine.apply("p-000000000000", now=NOW)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import fcntl
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from sparkhu.metadata.db import Base
+from sparkhu.metadata.db import Base, engine_for
 from sparkhu.retention.policy import Policy
 
 
@@ -76,7 +79,7 @@ class HoldRow(Base):
     def document(self) -> dict[str, Any]:
         """The hold as JSON-ready data."""
         return {"id": self.id, "kind": self.kind, "target": self.target, "reason": self.reason,
-                "created_by": self.created_by, "created_at": self.created_at.isoformat()}
+                "created_by": self.created_by, "created_at": _utc(self.created_at).isoformat()}
 
 
 class PlanRow(Base):
@@ -122,7 +125,7 @@ class AuditRow(Base):
 
     def document(self) -> dict[str, Any]:
         """The record as JSON-ready data."""
-        return {"id": self.id, "at": self.at.isoformat(), "actor": self.actor, "action": self.action,
+        return {"id": self.id, "at": _utc(self.at).isoformat(), "actor": self.actor, "action": self.action,
                 "policy": self.policy, "plan_id": self.plan_id, "result": self.result, "detail": self.detail}
 
 
@@ -155,3 +158,48 @@ def journal_of(session: Session, plan_id: str) -> dict[str, dict[str, dict[str, 
     for row in session.scalars(select(JournalRow).where(JournalRow.plan_id == plan_id).order_by(JournalRow.id)):
         stages.setdefault(row.unit, {})[row.stage] = row.detail
     return stages
+
+
+class PlanBusy(RuntimeError):
+    """Another process is applying the plan right now."""
+
+
+@contextmanager
+def plan_lock(url: str, plan_id: str) -> Iterator[None]:
+    """Hold the plan's apply lock, without waiting; a process that dies releases it.
+
+    PostgreSQL: a session advisory lock keyed by the plan id. SQLite: an exclusive file lock beside the
+    database file. (An in-memory SQLite database has one process: nothing to lock.)
+
+    Raises:
+        PlanBusy: Another process holds it.
+    """
+    engine = engine_for(url)
+    key = zlib.crc32(f"retention-plan:{plan_id}".encode()) - 2**31
+    if engine.url.get_backend_name() == "postgresql":
+        with engine.connect() as connection:
+            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+                raise PlanBusy(f"plan {plan_id} is being applied by another process")
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.plan-{plan_id}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise PlanBusy(f"plan {plan_id} is being applied by another process") from error
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

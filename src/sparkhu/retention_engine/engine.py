@@ -31,11 +31,13 @@ from sparkhu.metadata.db import session_scope
 from sparkhu.metadata.features import Feature
 from sparkhu.metadata.retention import (
     JournalRow,
+    PlanBusy,
     PlanRow,
     active_holds,
     add_audit,
     audit_records,
     journal_of,
+    plan_lock,
     stored_policies,
 )
 from sparkhu.retention.plan import (
@@ -56,7 +58,11 @@ from sparkhu.retention_engine.stores import store_for
 
 
 class PlanRefused(RuntimeError):
-    """A plan cannot be applied (expired, unknown, its policy or the holds changed since)."""
+    """A plan cannot be applied (expired, being applied elsewhere, its policy or the holds changed since)."""
+
+
+class PlanNotFound(PlanRefused):
+    """No stored plan has that id."""
 
 
 @dataclass
@@ -127,9 +133,18 @@ class Engine:
         Applying a plan that was applied already changes nothing and returns its audit record.
 
         Raises:
-            PlanRefused: The plan is unknown, expired, or no longer matches its policy or the holds.
+            PlanNotFound: No stored plan has that id.
+            PlanRefused: The plan is expired, being applied by another process, or no longer matches its
+                policy or the holds.
         """
-        moment = now or datetime.now(UTC)
+        try:
+            with plan_lock(self.settings.database, plan_id):
+                return self._apply_locked(plan_id, now or datetime.now(UTC), progress)
+        except PlanBusy as error:
+            raise PlanRefused(str(error)) from error
+
+    def _apply_locked(self, plan_id: str, moment: datetime,
+                      progress: Callable[[PlannedUnit], None] | None) -> dict[str, Any]:
         plan, policy, resumed = self._check(plan_id, moment)
         if plan is None:
             return self.audit(plan_id=plan_id, limit=1)[0]
@@ -161,7 +176,7 @@ class Engine:
         with session_scope(self.settings.database) as session:
             row = session.get(PlanRow, plan_id)
             if row is None:
-                raise PlanRefused(f"no plan {plan_id!r} (plans come from `sparkhu retention plan`)")
+                raise PlanNotFound(f"no plan {plan_id!r} (plans come from `sparkhu retention plan`)")
             plan = Plan.model_validate(row.document)
             policies = {policy.name: policy for policy in stored_policies(session)}
             policy = policies.get(plan.policy)
@@ -262,7 +277,7 @@ class Engine:
         with session_scope(self.settings.database) as session:
             row = session.get(PlanRow, plan_id)
             if row is None:
-                raise PlanRefused(f"no plan {plan_id!r}")
+                raise PlanNotFound(f"no plan {plan_id!r}")
             return Plan.model_validate(row.document), row.state
 
 
