@@ -62,7 +62,8 @@ def errors(filled: pd.DataFrame) -> pd.Series:
 
 def evaluate(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """MAE table (rows: variants and ``pooled``), the pooled choice and the pooling time in seconds."""
-    periods = dict.fromkeys(frame["series_id"].astype(str).unique(), HOUR)
+    step = float(frame["ts"].drop_duplicates().sort_values().diff().median().total_seconds())  # ETTh1 1 h, ETTm1 15 min
+    periods = dict.fromkeys(frame["series_id"].astype(str).unique(), step or HOUR)
     variants = {name: impute(frame, name, periods) for name in VARIANTS}
     table = {name: errors(filled) for name, filled in variants.items() if name != "leave"}
     started = time.perf_counter()

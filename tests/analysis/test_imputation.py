@@ -24,7 +24,7 @@ NAN = np.nan
 
 
 def test_registry() -> None:
-    assert set(VARIANTS) == {"locf", "nocb", "linear", "spline", "seasonal", "mean", "median", "leave"}
+    assert set(VARIANTS) == {"locf", "nocb", "linear", "spline", "seasonal", "partners", "mean", "median", "leave"}
     with pytest.raises(ValueError, match="unknown imputation variant"):
         impute(gappy([1.0]), "magic", {})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sparkhu.analysis.imputation import VARIANTS as IMPUTATION_VARIANTS
 from sparkhu.executor import features
 from sparkhu.executor.engine import load_workflow
 from sparkhu.tasks.spec import all_tasks
@@ -47,7 +48,7 @@ NAMED_WORKFLOW_PARAMETERS = {
     "end": "",
     "series-per-shard": "250",
     "max-shards": "8",
-    "missing-variants": "locf,nocb,linear,spline,seasonal,mean,median,leave",
+    "missing-variants": ",".join(IMPUTATION_VARIANTS),
     "anomaly-variants": "keep,replace_expected,ema,clip",
     "dedup-policy": "mean",
     "regularity-lookback-days": "60.0",
@@ -146,7 +147,7 @@ def test_every_workflow_parameter_feeds_a_task(template: dict[str, Any], dag_tas
 def test_item_fed_parameters_keep_their_template_defaults(containers: dict[str, dict[str, Any]]) -> None:
     # Run alone (no loop item), a variant step runs every variant.
     missing = _params(containers["task-handle-missing"]["inputs"]["parameters"], "default")
-    assert missing["variants"] == "locf,nocb,linear,spline,seasonal,mean,median,leave"
+    assert missing["variants"] == ",".join(IMPUTATION_VARIANTS)
     anomalies = _params(containers["task-handle-anomalies"]["inputs"]["parameters"], "default")
     assert anomalies["variants"] == "keep,replace_expected,ema,clip"
 

@@ -21,6 +21,9 @@ Variants (``VARIANTS``):
   cycle) on either side: a *local* profile, so it follows slow changes of the daily shape. The rest
   (the level) is interpolated linearly in time across the gap and the profile added back. A series
   without a usable cycle gets ``linear``.
+- ``partners``: cross-series: a gap is regressed on the best-correlated other series observed through it,
+  anchored to both gap edges (:mod:`sparkhu.analysis.partner_imputation`); ``seasonal`` where no partner
+  covers a gap.
 - ``mean`` / ``median``: the series' mean / median of known values.
 - ``leave``: keep the NaN.
 
@@ -39,6 +42,7 @@ import pandas as pd
 
 from sparkhu.analysis._columns import US_PER_SECOND, FloatArray, Int64Array
 from sparkhu.analysis._grid import BoolArray, Grid, next_known, previous_known, segment_quantiles, sorted_grid
+from sparkhu.analysis.partner_imputation import fill_from_partners
 from sparkhu.frame import VALUE
 
 #: Cycles tried for the seasonal variant, longest first (seconds); one must fit twice in the series.
@@ -332,6 +336,12 @@ def _local_profile(grid: Grid, detrended: FloatArray, rows: Int64Array | None, c
         count += present
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / count, np.nan)
+
+
+@register("partners")
+def _partners(grid: Grid, periods: FloatArray) -> FloatArray:
+    """Gaps from correlated partners observed through them; the seasonal fill elsewhere."""
+    return fill_from_partners(grid, _seasonal(grid, periods))
 
 
 @register("mean")
