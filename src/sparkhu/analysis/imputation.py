@@ -369,3 +369,5 @@ def _leave(grid: Grid, periods: FloatArray) -> FloatArray:
 
 #: The registered variant names.
 VARIANTS: tuple[str, ...] = tuple(_REGISTRY)
+#: Variants whose fill of a series depends on the other series of the grid (the rest are per series).
+CROSS_SERIES: tuple[str, ...] = ("partners",)
