@@ -268,6 +268,13 @@ class Engine:
         with session_scope(self.settings.database) as session:
             return [row.document() for row in audit_records(session, limit=limit, plan_id=plan_id)]
 
+    def interrupted(self, actor: str) -> list[str]:
+        """Ids of the plans ``actor`` made whose apply started and did not finish, oldest first."""
+        query = (select(PlanRow.id).where(PlanRow.created_by == actor, PlanRow.state == "applying")
+                 .order_by(PlanRow.created_at))
+        with session_scope(self.settings.database) as session:
+            return list(session.scalars(query))
+
     def stored_plan(self, plan_id: str) -> tuple[Plan, str]:
         """A stored plan and its state.
 

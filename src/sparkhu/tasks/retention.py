@@ -191,15 +191,9 @@ def run_policy(engine: Engine, name: str, ttl_s: float, dry_run: bool) -> Policy
 
 def interrupted_plans(settings: Settings, actor: str) -> list[str]:
     """Ids of the plans ``actor`` made whose apply started and did not finish, oldest first."""
-    from sqlalchemy import select
+    from sparkhu.retention_engine.engine import Engine
 
-    from sparkhu.metadata.db import session_scope
-    from sparkhu.metadata.retention import PlanRow
-
-    query = (select(PlanRow.id).where(PlanRow.created_by == actor, PlanRow.state == "applying")
-             .order_by(PlanRow.created_at))
-    with session_scope(settings.database) as session:
-        return list(session.scalars(query))
+    return Engine(settings, actor=actor).interrupted(actor)
 
 
 def resume_interrupted(engine: Engine, wanted: Sequence[str]) -> list[PolicyResult]:
