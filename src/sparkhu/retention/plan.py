@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,27 +23,17 @@ DEFAULT_TTL_S = 3600.0
 """A plan is refused after an hour unless planned with another TTL: the data it describes moves on."""
 
 
-class PlannedUnit(BaseModel):
+class PlannedUnit(Unit):
     """One selected unit and what the chain does to it (``blocked``: why nothing is done to it)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=False)
 
-    key: str
-    target: str
-    newest: datetime
-    rows: int
-    bytes: int
-    files: int
-    fingerprint: str
-    detail: dict[str, Any] = Field(default_factory=dict)
-    group: str = ""
     actions: list[str]
     blocked: str | None = None
 
     def unit(self) -> Unit:
         """The store's view of this unit."""
-        return Unit(key=self.key, target=self.target, newest=self.newest, rows=self.rows, bytes=self.bytes,
-                    files=self.files, fingerprint=self.fingerprint, detail=dict(self.detail), group=self.group)
+        return Unit.model_validate(self.model_dump(exclude={"actions", "blocked"}))
 
 
 class PlannedReclaim(BaseModel):
@@ -112,7 +101,7 @@ def _digest(document: Any) -> str:
 
 def planned(unit: Unit, actions: list[str], blocked: str | None = None) -> PlannedUnit:
     """A store's unit with the actions the chain takes on it."""
-    return PlannedUnit(**asdict(unit), actions=actions, blocked=blocked)
+    return PlannedUnit(**unit.model_dump(), actions=actions, blocked=blocked)
 
 
 def reclaim_entry(reclaim: Reclaim) -> PlannedReclaim:

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from sparkhu.retention.policy import Downsample, Scope
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(BaseModel):
     """One thing a store acts on as a whole.
 
     Attributes:
@@ -34,6 +35,8 @@ class Unit:
             cutoff splits); empty means the unit is its own group.
     """
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     key: str
     target: str
     newest: datetime
@@ -41,7 +44,7 @@ class Unit:
     bytes: int
     files: int
     fingerprint: str
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Any] = Field(default_factory=dict)
     group: str = ""
 
 
