@@ -36,15 +36,15 @@ from sparkhu.retention.files import (
     verify_bundle,
     write_bundle,
 )
-from sparkhu.retention.policy import Downsample, Scope
-from sparkhu.retention.store import Receipt, Reclaim, StoreError, Unit, UnitChanged
+from sparkhu.retention.policy import Scope
+from sparkhu.retention.store import NoDownsample, OneStageDelete, Receipt, StoreError, Unit, UnitChanged
 
 TARGET = "workflow_runs"
 """The one target of the store (the table of runs)."""
 RUNNING = "Running"
 
 
-class RunStore:
+class RunStore(NoDownsample, OneStageDelete):
     """Retention over the workflow runs recorded in one metadata database.
 
     Args:
@@ -53,6 +53,9 @@ class RunStore:
             below it are deleted.
         home: Sparkhu's home: default archives go to ``<home>/archive/runs``, relative ``to`` paths start there.
     """
+
+    holds = "workflow runs"
+    delete_note = "a run's delete has no second stage"
 
     name = "runs"
 
@@ -98,13 +101,6 @@ class RunStore:
         """Whether the bundle still holds exactly the files it was written with."""
         return verify_bundle(receipt)
 
-    def downsample(self, unit: Unit, action: Downsample, tag: str) -> Receipt:
-        """Runs have nothing to aggregate.
-
-        Raises:
-            StoreError: Always (policies refuse a downsample outside the lake).
-        """
-        raise StoreError("downsample applies to lake tables, not to workflow runs")
 
     def delete(self, unit: Unit) -> int:
         """Delete the run's rows (nodes cascade) if it is unchanged and not running, then its log files."""
@@ -123,13 +119,6 @@ class RunStore:
             prune_empty_parents(path, self.logs.resolve())
         return 1
 
-    def reclaimable(self, target: str) -> Reclaim:
-        """Nothing: a run's delete is final at once."""
-        return Reclaim(target=target, files=0, bytes=0, detail={"note": "a run's delete has no second stage"})
-
-    def reclaim(self, target: str) -> Reclaim:
-        """Nothing to do (see :meth:`reclaimable`)."""
-        return self.reclaimable(target)
 
     def size(self, target: str) -> tuple[int, int]:
         """Recorded runs (running ones too) and the bytes of their log files."""

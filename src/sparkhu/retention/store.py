@@ -130,3 +130,31 @@ class Store(Protocol):
         """The target's version now, where the store has versions (a Delta table's)."""
         ...
 
+
+
+class NoDownsample:
+    """For stores with nothing to aggregate (all but the lake): set ``holds`` to say what they keep."""
+
+    holds: str = ""
+
+    def downsample(self, unit: Unit, action: Downsample, tag: str) -> Receipt:
+        """Refuse: policies allow a downsample on lake tables only.
+
+        Raises:
+            StoreError: Always.
+        """
+        raise StoreError(f"downsample applies to lake tables, not to {self.holds}")
+
+
+class OneStageDelete:
+    """For stores whose delete frees its space at once: no second stage (``delete_note`` says why)."""
+
+    delete_note: str = ""
+
+    def reclaimable(self, target: str) -> Reclaim:
+        """Nothing: the delete was final."""
+        return Reclaim(target=target, files=0, bytes=0, detail={"note": self.delete_note})
+
+    def reclaim(self, target: str) -> Reclaim:
+        """Nothing to do (see :meth:`reclaimable`)."""
+        return self.reclaimable(target)

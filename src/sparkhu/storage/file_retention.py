@@ -30,8 +30,8 @@ from sparkhu.retention.files import (
     sha256_file,
     verify_file,
 )
-from sparkhu.retention.policy import Downsample, Scope
-from sparkhu.retention.store import Receipt, Reclaim, StoreError, Unit, UnitChanged
+from sparkhu.retention.policy import Scope
+from sparkhu.retention.store import NoDownsample, OneStageDelete, Receipt, StoreError, Unit, UnitChanged
 
 REPORT_PATTERNS = ("*.html", "*.htm")
 """File names the store treats as reports (case-insensitive)."""
@@ -41,7 +41,7 @@ ARCHIVE_MARKER = ".sparkhu-archive"
 """Left in every archive root: a folder holding it (an archive ``to`` inside a scope) is never scanned."""
 
 
-class FileStore:
+class FileStore(NoDownsample, OneStageDelete):
     """Retention over the report files of a folder.
 
     Args:
@@ -49,6 +49,9 @@ class FileStore:
         name: The store name policies use.
         patterns: File names that are units (shell patterns, matched case-insensitively).
     """
+
+    holds = "report files"
+    delete_note = "a file delete has no second stage"
 
     def __init__(self, home: Path, name: str = "reports", patterns: tuple[str, ...] = REPORT_PATTERNS) -> None:
         self.home = home
@@ -103,13 +106,6 @@ class FileStore:
         """Whether the copy is still there with the SHA-256 it was written with."""
         return verify_file(Path(receipt.location), receipt.checksum)
 
-    def downsample(self, unit: Unit, action: Downsample, tag: str) -> Receipt:
-        """Reports have nothing to aggregate.
-
-        Raises:
-            StoreError: Always (policies refuse a downsample outside the lake).
-        """
-        raise StoreError("downsample applies to lake tables, not to report files")
 
     def delete(self, unit: Unit) -> int:
         """Unlink the file if it is unchanged since the plan (and the folders it leaves empty)."""
@@ -122,13 +118,6 @@ class FileStore:
         prune_empty_parents(path, Path(unit.target))
         return 1
 
-    def reclaimable(self, target: str) -> Reclaim:
-        """Nothing: a file's delete frees its space at once."""
-        return Reclaim(target=target, files=0, bytes=0, detail={"note": "a file delete has no second stage"})
-
-    def reclaim(self, target: str) -> Reclaim:
-        """Nothing to do (see :meth:`reclaimable`)."""
-        return self.reclaimable(target)
 
     def size(self, target: str) -> tuple[int, int]:
         """Report files under the folder and their bytes."""

@@ -59,8 +59,8 @@ from sparkhu.retention.files import (
     verify_bundle,
     write_bundle,
 )
-from sparkhu.retention.policy import MIN_AGE_HOURS, Downsample, Scope
-from sparkhu.retention.store import Receipt, Reclaim, StoreError, Unit, UnitChanged
+from sparkhu.retention.policy import MIN_AGE_HOURS, Scope
+from sparkhu.retention.store import NoDownsample, Receipt, Reclaim, StoreError, Unit, UnitChanged
 from sparkhu.tracking.store import EXPERIMENT_PREFIX, MODEL_PREFIX, ModelStore, registered_name
 
 FINISHED = frozenset({"FINISHED", "FAILED", "KILLED"})
@@ -71,7 +71,7 @@ PARENT_TAG = "mlflow.parentRunId"
 _T = TypeVar("_T")
 
 
-class MlflowStore:
+class MlflowStore(NoDownsample):
     """Retention over the runs and registered model versions of one MLflow tracking URI.
 
     Args:
@@ -81,6 +81,8 @@ class MlflowStore:
         gc_window_hours: How long a deleted run stays restorable before ``reclaim`` removes it for good;
             tests shorten it to see the second stage at once.
     """
+
+    holds = "MLflow runs or models"
 
     name = "mlflow"
 
@@ -138,13 +140,6 @@ class MlflowStore:
         """Whether the bundle still holds exactly the files it was written with."""
         return verify_bundle(receipt)
 
-    def downsample(self, unit: Unit, action: Downsample, tag: str) -> Receipt:
-        """MLflow has nothing to aggregate.
-
-        Raises:
-            StoreError: Always (policies refuse a downsample outside the lake).
-        """
-        raise StoreError("downsample applies to lake tables, not to MLflow runs or models")
 
     def delete(self, unit: Unit) -> int:
         """Mark the run deleted (or delete the version) after re-checking it is unchanged and unprotected."""
