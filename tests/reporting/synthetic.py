@@ -10,6 +10,7 @@ import pandas as pd
 
 from sparkhu.analysis.describe import describe
 from sparkhu.storage.lake import Lake, Slice
+from sparkhu.storage.tables import TABLES
 
 START = pd.Timestamp("2024-03-01", tz="UTC")
 END = pd.Timestamp("2024-03-03", tz="UTC")
@@ -24,6 +25,16 @@ FORECAST_SERIES = SERIES[0]  # the other series has no forecast
 FORECAST_STEPS = 360
 FORECAST_MODEL = "ridge(lags=48)"
 FORECAST_ISSUES = ((START, 2), (START + pd.Timedelta(days=1), 3))  # (issued_at, model version); the last is latest
+#: Pairs of the ``correlations`` table: (group, a, b, diff_corr, best_lag_s, best_lag_corr, p_value, note).
+PAIRS = (
+    ("plant", "plant.flow", "plant.temperature", 0.62, 10_800.0, 0.71, 1e-12, ""),  # flow leads by 3 h
+    ("plant", "plant.flow", "plant.pressure", -0.4, -1_800.0, -0.45, 0.001, ""),  # pressure leads by 30 min
+    ("plant", "plant.pressure", "plant.temperature", 0.05, 0.0, 0.06, 0.3, ""),  # not significant
+    ("plant", "plant.flow", "plant.valve", None, None, None, None, "series b is constant on the common grid"),
+    ("plant", "plant.meter", "plant.temperature", None, None, None, None,
+     "only 0 common grid points (at least 8 needed)"),
+    ("site", "site.a", "site.b", 0.3, 7_200.0, 0.35, 0.01, ""),
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,22 @@ def forecast_rows(series_id: str, offset: float) -> pd.DataFrame:
     return pd.concat(issues, ignore_index=True)
 
 
+#: Plots the relations section draws from :data:`PAIRS` (heat-maps of both groups, the lead-lag chart).
+RELATION_PLOTS = ("plot-relations-1-heatmap", "plot-relations-2-heatmap", "plot-relations-lead-lag") \
+    if "correlations" in TABLES else ()
+
+
+def correlation_rows(pairs: tuple[tuple[object, ...], ...] = PAIRS) -> pd.DataFrame:
+    """Rows of the ``correlations`` table for ``pairs`` over the synthetic interval, on a one-minute grid."""
+    frame = pd.DataFrame(list(pairs), columns=["group", "series_a", "series_b", "diff_corr", "best_lag_s",
+                                               "best_lag_corr", "p_value", "note"])
+    measured = frame["note"].eq("")
+    return frame.assign(
+        interval_start=START, interval_end=END, n=np.where(measured, 2880, 0),
+        pearson=frame["diff_corr"].astype(float) + 0.2, spearman=frame["diff_corr"].astype(float) + 0.15,
+        grid_s=60.0, interval=f"{START.isoformat()}/{END.isoformat()}", note=frame["note"].where(~measured))
+
+
 def report_rows() -> pd.DataFrame:
     pool_metrics = {f"mae.{v}": e for v, e in VARIANT_MAE.items()}
     pool_metrics |= {f"mae.plant.temperature.{v}": e * 2 for v, e in VARIANT_MAE.items()}
@@ -135,6 +162,8 @@ def populate(lake: Lake, tables: tuple[str, ...] | None = None) -> Truth:
         stats = describe(validated).assign(interval_start=START, interval_end=END)
         frames.setdefault("stats", []).append(stats)
     frames["reports"] = [report_rows()]
+    if "correlations" in TABLES:  # declared by the correlate task
+        frames["correlations"] = [correlation_rows()]
     for name, parts in frames.items():
         if tables is None or name in tables:
             lake.replace(name, pd.concat(parts, ignore_index=True), Slice(START, END) if name != "reports" else Slice())

@@ -13,7 +13,18 @@ from sparkhu.reporting.html import render_html
 from sparkhu.reporting.layers import build_layers
 from sparkhu.reporting.model import Report, SeriesSection
 from sparkhu.storage.lake import Lake, Slice
-from tests.reporting.synthetic import END, RUN_ID, SERIES, SPIKES, START, Truth, grid, point_tables, populate
+from tests.reporting.synthetic import (
+    END,
+    RELATION_PLOTS,
+    RUN_ID,
+    SERIES,
+    SPIKES,
+    START,
+    Truth,
+    grid,
+    point_tables,
+    populate,
+)
 
 NOW = datetime(2024, 3, 4, 7, 30, tzinfo=UTC)
 
@@ -38,7 +49,7 @@ def test_header_and_scope(report: Report) -> None:
 
 def test_every_plot_is_present_once(report: Report) -> None:
     assert report.plot_keys() == [
-        "plot-run-durations", "plot-pool-missing-errors",
+        "plot-run-durations", "plot-pool-missing-errors", *RELATION_PLOTS,
         "plot-series-1-series", "plot-series-1-decomposition",
         "plot-series-2-series", "plot-series-2-decomposition", "plot-series-2-imputation",
     ]
@@ -115,7 +126,7 @@ def test_series_plot_shows_legend_counts_and_scores(report: Report) -> None:
 
 def test_html_is_self_contained_and_ids_are_unique(report: Report) -> None:
     html = render_html(report)
-    assert html.count("<svg ") == 7
+    assert html.count("<svg ") == 7 + len(RELATION_PLOTS)
     assert "<script" not in html and "<link" not in html and "@import" not in html
     assert re.findall(r'(?:src|href)="(?!#)[^"]*"', html) == []
     assert set(re.findall(r"https?://[^\"' )]+", html)) <= {"http://www.w3.org/2000/svg",
@@ -134,7 +145,7 @@ def test_missing_tables_are_omitted_with_a_note(tmp_path: Path) -> None:
     assert "No `decomposed` table in the lake: decomposition plots omitted." in report.omitted
     assert "No `stats` table in the lake: descriptive statistics omitted." in report.omitted
     assert "No `forecasts` table in the lake: forecast lines and bands omitted." in report.omitted
-    assert len(report.omitted) == 11
+    assert len(report.omitted) == 11 + (1 if RELATION_PLOTS else 0)  # + correlations, once it is declared
     assert report.plot_keys() == ["plot-run-durations", "plot-pool-missing-errors", "plot-series-1-series",
                                   "plot-series-2-series", "plot-series-2-imputation"]
     assert dict(report.series[0].facts) == {"points": "2,850 from `deduplicated`"}

@@ -12,6 +12,7 @@ from sparkhu.reporting.data import ReportData, load, present_tables
 from sparkhu.reporting.formatting import MISSING, instant, number
 from sparkhu.reporting.html import render_html
 from sparkhu.reporting.model import Report, TableView
+from sparkhu.reporting.relations import relations_section
 from sparkhu.reporting.run_blocks import comparison_blocks, overview_block, summary_block
 from sparkhu.reporting.scope import ReportRequest, ReportScope, resolve_scope
 from sparkhu.reporting.series_section import series_section
@@ -32,6 +33,7 @@ SECTION_OF_TABLE = {
     "scalers": "scaler parameters",
     "windows": "window counts",
     "forecasts": "forecast lines and bands",
+    "correlations": "relations between series",
 }
 
 
@@ -73,7 +75,7 @@ def build_report(lake: Lake, request: ReportRequest, now: datetime | None = None
         header=_header(lake, scope, now or datetime.now(UTC)), notes=scope.notes,
         omitted=_omitted(present), run_blocks=(summary_block(scope.reports), *(b for _, b in comparisons)),
         overview=overview_block(data.table("stats"), data.table("regularity"), anchors),
-        series=sections, inventory=_inventory(lake, data),
+        series=sections, inventory=_inventory(lake, data), relations=relations_section(data.table("correlations")),
     )
 
 
@@ -95,9 +97,9 @@ def _header(lake: Lake, scope: ReportScope, now: datetime) -> tuple[tuple[str, s
 
 
 def _omitted(present: frozenset[str]) -> tuple[str, ...]:
-    """One line per report part left out because its table does not exist."""
+    """One line per report part left out because its (declared) table does not exist."""
     return tuple(f"No `{name}` table in the lake: {what} omitted."
-                 for name, what in SECTION_OF_TABLE.items() if name not in present)
+                 for name, what in SECTION_OF_TABLE.items() if name in TABLES and name not in present)
 
 
 def _inventory(lake: Lake, data: ReportData) -> TableView:

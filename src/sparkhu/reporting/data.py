@@ -17,6 +17,8 @@ OVERLAY_TABLES = ("outliers", "imputed", "decomposed", "anomalies", "cleaned")
 SERIES_TABLES = ("scalers", "windows", "forecasts")
 #: Small tables read for every series in the interval (the overview table).
 OVERVIEW_TABLES = ("stats", "regularity")
+#: Tables of pairs of series (no ``series_id``), read whole for the interval (the relations section).
+RELATION_TABLES = ("correlations",)
 
 _POINT = ["series_id", "ts", "value"]
 #: Columns a report needs from each table (None: all declared columns).
@@ -31,7 +33,7 @@ COLUMNS: dict[str, list[str] | None] = {
     # windows hold list columns of every window: their sizes are all a report shows, not their values
     "windows": ["series_id", "input_length", "output_length", "has_missing"],
     # forecasts: every declared column, so that a band level is shown once the table records one
-    "scalers": None, "stats": None, "regularity": None, "forecasts": None,
+    "scalers": None, "stats": None, "regularity": None, "forecasts": None, "correlations": None,
 }
 
 
@@ -81,7 +83,7 @@ def load(lake: Lake, scope: ReportScope, present: frozenset[str]) -> ReportData:
     for name in (*OVERLAY_TABLES, *SERIES_TABLES):
         if name in present:
             frames[name] = lake.read(name, plotted, COLUMNS[name])
-    for name in OVERVIEW_TABLES:
+    for name in (*OVERVIEW_TABLES, *RELATION_TABLES):
         if name in present:
             frames[name] = lake.read(name, scope.slice(), COLUMNS[name])
     return ReportData(present, source, frames)

@@ -67,3 +67,33 @@ def key_values(values: dict[str, float], limit: int = 8) -> str:
     items = [f"{key}={number(value)}" for key, value in sorted(values.items())]
     shown = ", ".join(items[:limit])
     return shown + (f", … (+{len(items) - limit})" if len(items) > limit else "") if items else MISSING
+
+
+#: Units a duration is shown in, largest first: ``(seconds, name)``.
+DURATION_UNITS = ((86400.0, "d"), (3600.0, "h"), (60.0, "min"), (1.0, "s"))
+
+
+def duration_unit(value: float) -> tuple[float, str]:
+    """The largest unit that ``value`` seconds fill at least once (seconds below a second).
+
+    Args:
+        value: A duration in seconds (its sign is ignored).
+
+    Returns:
+        The unit's size in seconds and its name (``(3600.0, "h")``).
+    """
+    return next(((size, name) for size, name in DURATION_UNITS if abs(value) >= size), DURATION_UNITS[-1])
+
+
+def duration(value: object) -> str:
+    """A signed duration in seconds in the largest unit it fills (``5400`` -> ``1.5 h``, ``-900`` -> ``-15 min``)."""
+    if not _is_number(value):
+        return MISSING
+    total = float(value)
+    size, unit = duration_unit(total)
+    return f"{total / size:.3g} {unit}"
+
+
+def counted(value: int, noun: str) -> str:
+    """A count with its noun, plural unless one (``1 pair``, ``2,880 pairs``)."""
+    return f"{value:,} {noun}{'' if value == 1 else 's'}"

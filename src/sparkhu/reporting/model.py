@@ -50,6 +50,23 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A titled run-level section made of blocks (e.g. the relations between series).
+
+    Attributes:
+        title: Heading of the section.
+        anchor: Its element id (for the table of contents).
+        notes: One-line remarks under the heading.
+        blocks: Plots and tables, in display order.
+    """
+
+    title: str
+    anchor: str
+    notes: tuple[str, ...] = ()
+    blocks: tuple[Block, ...] = ()
+
+
+@dataclass(frozen=True)
 class SeriesSection:
     """Everything shown about one series.
 
@@ -83,6 +100,7 @@ class Report:
         overview: Descriptive statistics of every series in the interval.
         series: Per-series sections.
         inventory: Tables of the lake with their row counts.
+        relations: Relations between series (None when no ``correlations`` table exists).
     """
 
     title: str
@@ -93,8 +111,10 @@ class Report:
     overview: Block
     series: tuple[SeriesSection, ...]
     inventory: TableView
+    relations: Section | None = None
 
     def plot_keys(self) -> list[str]:
         """Ids of every plot in the report, in page order."""
-        blocks = [*self.run_blocks, self.overview, *(b for s in self.series for b in s.blocks)]
+        related = self.relations.blocks if self.relations is not None else ()
+        blocks = [*self.run_blocks, self.overview, *related, *(b for s in self.series for b in s.blocks)]
         return [block.plot.key for block in blocks if block.plot is not None]
