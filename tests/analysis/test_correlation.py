@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 
 from sparkhu.analysis.correlation import (
+    MIN_OVERLAP,
     aligned,
     candidate_partners,
     correlate_pair,
     lagged_corr,
     prewhiten,
+    reachable_lag,
     sketch,
     superperiod,
 )
@@ -59,6 +61,14 @@ def test_unrelated_random_walks_are_not_significant_even_when_their_levels_corre
     result = correlate_pair(a, b, 3600, max_lag=12)
     assert result.p_value > 0.05
     assert abs(result.diff_corr) < 0.1
+
+
+def test_a_short_common_span_searches_only_lags_that_keep_enough_pairs() -> None:
+    a, b = series(walk(12, 3), "6h"), series(walk(12, 4), "6h")
+    result = correlate_pair(a, b, 6 * 3600, max_lag=24)
+    assert abs(result.best_lag_s) <= (11 - MIN_OVERLAP) * 6 * 3600  # 11 differences, at least 8 pairs per lag
+    assert np.isfinite(result.best_lag_corr) and np.isfinite(result.p_value)
+    assert reachable_lag(5, 24) == 0 and reachable_lag(100, 24) == 24
 
 
 def test_bad_pairs_are_reported_not_raised() -> None:

@@ -7,8 +7,9 @@ left out, never filled). On that grid, per pair:
 
 * Pearson and Spearman (rank) correlation of the levels, and Pearson correlation of the differences
   (levels of two trending series correlate whatever their relation; differences do not);
-* the lagged cross-correlation of the differences at lags ``-max_lag..max_lag`` grid steps: the best lag
-  (positive: ``a`` leads ``b`` by that many seconds) and its correlation;
+* the lagged cross-correlation of the differences at lags ``-max_lag..max_lag`` grid steps (fewer on a
+  short common span: every lag keeps at least ``MIN_OVERLAP`` pairs): the best lag (positive: ``a`` leads
+  ``b`` by that many seconds) and its correlation;
 * its significance: each differenced series is prewhitened (the residual of an AR(1) fitted to it, so
   autocorrelation cannot fake a lead) and the best absolute cross-correlation over all lags is judged
   against white noise (normal with variance 1/n at each lag, Šidák-corrected for the lags searched), or
@@ -115,12 +116,22 @@ def correlate_grids(grid_a: pd.Series, grid_b: pd.Series, grid_s: float, max_lag
     if problem:
         return _empty(names, len(buckets), grid_s, interval, problem)
     diff_a, diff_b = _steps(buckets, levels_a), _steps(buckets, levels_b)
+    max_lag = reachable_lag(len(diff_a), max_lag)
     lag, lag_corr = best_lag(diff_a, diff_b, max_lag)
     p_value = lead_significance(diff_a, diff_b, max_lag, permutations, seed)
     return PairCorrelation(series_a=names[0], series_b=names[1], n=len(buckets),
                            pearson=_pearson(levels_a, levels_b), spearman=_spearman(levels_a, levels_b),
                            diff_corr=_pearson(diff_a, diff_b), best_lag_s=lag * grid_s, best_lag_corr=lag_corr,
                            p_value=p_value, grid_s=grid_s, interval=interval)
+
+
+def reachable_lag(steps: int, max_lag: int) -> int:
+    """The largest lag searched over ``steps`` differences: every lag keeps at least MIN_OVERLAP pairs.
+
+    A lag that leaves two or three pairs can show any correlation (and none that can be measured): on a
+    short common span the search stops where the overlap becomes too small.
+    """
+    return max(0, min(max_lag, steps - MIN_OVERLAP))
 
 
 def _steps(buckets: np.ndarray, values: np.ndarray) -> np.ndarray:
