@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from sparkhu.tasks.spec import all_tasks
+from sparkhu.workflows import daily, models, multivariate, retention
 from tests.delivery.chart import RELEASE, VALUE_SETS, argo_containers, by_kind, objects, one, pod_specs, render
 
-TASKS = tuple(all_tasks().values())
+TASK_TEMPLATES = sum(len({node.task for node in dag.NODES}) for dag in (daily, multivariate, models, retention))
+"""Container templates over all WorkflowTemplates: one per task and template using it (plan-models is in two)."""
 
 SYNC_VERBS = ("get", "list", "create", "patch", "delete")  # what manifest_sync/kube.py calls
 LEASE = "sparkhu-manifest-sync"
@@ -123,9 +124,9 @@ def test_no_container_runs_as_root_and_every_container_requests_resources(
         _assert_hardened(name, container["securityContext"])
         _assert_resources(name, container["resources"])
         checked += 1
-    # One template per task + the controller and the retention service, + MLflow and PostgreSQL; the
-    # git-owned set renders no templates.
-    tasks = len(TASKS)
+    # One template per task and WorkflowTemplate + the controller and the retention service, + MLflow and
+    # PostgreSQL; the git-owned set renders no templates.
+    tasks = TASK_TEMPLATES
     expected = {
         "defaults": tasks + 2,
         "mlflow-postgres": tasks + 4,
@@ -146,7 +147,7 @@ def test_every_sparkhu_pod_is_closed_by_default(renderings: dict[str, list[dict[
     assert deny["spec"]["policyTypes"] == ["Ingress"] and "ingress" not in deny["spec"]
     pod_labels = [d["spec"]["template"]["metadata"]["labels"] for d in by_kind(items, "Deployment")]
     pod_labels += [t["metadata"]["labels"] for _, t in argo_containers(items)]  # the task pods
-    assert len(pod_labels) == 4 + len(TASKS)  # controller, retention, MLflow, PostgreSQL and one per task
+    assert len(pod_labels) == 4 + TASK_TEMPLATES  # controller, retention, MLflow, PostgreSQL and the task templates
     assert all(_selects(deny["spec"]["podSelector"], labels) for labels in pod_labels)
 
 

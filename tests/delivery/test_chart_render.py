@@ -56,8 +56,8 @@ def test_the_chart_copy_of_the_manifests_is_the_rendering_of_the_code() -> None:
 def test_chart_workflows_are_the_manifests_plus_deployment_settings(default_objects: list[dict[str, Any]]) -> None:
     manifests = [yaml.safe_load(text) for text in rendered_manifests().values()]
     argo = [obj for obj in default_objects if obj["kind"] in {"WorkflowTemplate", "CronWorkflow"}]
-    # daily univariate, models and the CronWorkflow chaining them; retention and its CronWorkflow
-    assert len(argo) == len(manifests) == 5
+    # daily univariate, multivariate, models and the CronWorkflow chaining them; retention and its CronWorkflow
+    assert len(argo) == len(manifests) == 6
     chart = {(obj["kind"], obj["metadata"]["name"]): _deployment_free(obj) for obj in argo}
     assert chart == {(doc["kind"], doc["metadata"]["name"]): _plain_manifest(doc) for doc in manifests}
     assert all(obj["metadata"]["namespace"] == NAMESPACE for obj in argo)

@@ -16,7 +16,7 @@ TASKS = tuple(all_tasks().values())
 
 MANIFEST_FILES = ["cronworkflow-sparkhu-daily.yaml", "cronworkflow-sparkhu-retention.yaml",
                   "workflowtemplate-sparkhu-daily-univariate.yaml", "workflowtemplate-sparkhu-models.yaml",
-                  "workflowtemplate-sparkhu-retention.yaml"]
+                  "workflowtemplate-sparkhu-multivariate.yaml", "workflowtemplate-sparkhu-retention.yaml"]
 DAILY = MANIFEST_FILES[2]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from sparkhu.cli.main import app
-from sparkhu.cli.pipeline import demo_commands
+from sparkhu.cli.pipeline import DAILY_TEMPLATE, MODELS_TEMPLATE, MULTIVARIATE_TEMPLATE, WORKFLOWS, demo_commands
 from sparkhu.config import Settings
 from sparkhu.demo.generate import write_demo
 from sparkhu.storage.lake import Lake
@@ -77,6 +77,21 @@ def test_rerun_same_interval_changes_no_row_count(demo_lake: Lake) -> None:
     before = row_counts(demo_lake)
     sparkhu("run", *UNIVARIATE)
     assert row_counts(demo_lake) == before
+
+
+def test_the_multivariate_workflow_relates_each_group_and_reruns_in_place(demo_lake: Lake) -> None:
+    assert WORKFLOWS["all"] == (DAILY_TEMPLATE, MULTIVARIATE_TEMPLATE, MODELS_TEMPLATE)  # before the models
+    sparkhu("run", "--workflow", "multivariate")
+    correlations = demo_lake.read("correlations")
+    assert {"hall-1", "inlet"} <= set(correlations["group"])  # the demo's feature groups of several series
+    inlet = correlations[correlations["group"] == "inlet"].iloc[0]  # a 6-hourly lab sample of the 30 s flow
+    assert (inlet["series_a"], inlet["series_b"], inlet["grid_s"]) == ("lab.flow_sample", "plant.flow", 6 * 3600)
+    assert inlet["pearson"] > 0.5 and np.isfinite(inlet["best_lag_corr"])
+    assert (correlations["series_a"] < correlations["series_b"]).all()
+    reports = demo_lake.read("reports")
+    assert (reports.loc[reports["task"] == "correlate", "status"] == "succeeded").all()
+    sparkhu("run", "--workflow", "multivariate")
+    assert demo_lake.count("correlations") == len(correlations)
 
 
 def test_daily_runs_match_one_big_run_at_the_borders(home: Settings, tmp_path: Path) -> None:

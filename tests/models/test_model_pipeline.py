@@ -81,6 +81,16 @@ def test_the_whole_chain_forecasts_every_group_with_a_registered_champion(modell
     assert len(train) == len(groups) and all("naive.MAE" in json.loads(m) for m in train["metrics"])
 
 
+@pytest.mark.slow
+def test_the_whole_chain_relates_each_group_before_the_models(modelled: Settings) -> None:
+    lake = Lake(modelled.lake)
+    assert lake.count("correlations") > 0
+    reports = lake.read("reports")
+    correlate, tune = reports[reports["task"] == "correlate"], reports[reports["task"] == "tune"]
+    assert (correlate["status"] == "succeeded").all() and set(correlate["variant"]) == set(tune["variant"])
+    assert correlate["started_at"].max() < tune["started_at"].min()  # multivariate runs before the models
+
+
 def retrain_with(settings: Settings, group: str, family: str, params: dict[str, object]) -> dict[str, float]:
     """Make ``family(params)`` the group's only tuned choice, run train; the outcome's metrics and counts."""
     lake = Lake(settings.lake)

@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
 TASKS_DIR = REPO / "tasks"
 MODELS_TEMPLATE = "sparkhu-models"
+MULTIVARIATE_TEMPLATE = "sparkhu-multivariate"
 DAILY_OBJECTS = frozenset({"sparkhu-daily-univariate", "sparkhu-daily"})
 RETENTION = "sparkhu-retention"
 """Name of both retention objects: the WorkflowTemplate and the CronWorkflow that runs it."""
@@ -63,6 +64,13 @@ def models_template(rendered: dict[str, str]) -> dict[str, Any]:
     """The model pipeline's WorkflowTemplate (tune, train, forecast per series group)."""
     parsed = [yaml.safe_load(text) for text in rendered.values()]
     return next(doc for doc in parsed if doc["metadata"]["name"] == MODELS_TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def multivariate_template(rendered: dict[str, str]) -> dict[str, Any]:
+    """The multivariate pipeline's WorkflowTemplate (correlate per series group)."""
+    parsed = [yaml.safe_load(text) for text in rendered.values()]
+    return next(doc for doc in parsed if doc["metadata"]["name"] == MULTIVARIATE_TEMPLATE)
 
 
 @pytest.fixture(scope="session")

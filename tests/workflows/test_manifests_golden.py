@@ -11,7 +11,7 @@ from sparkhu.workflows.render import HEADER, diff_manifests, render_manifests
 
 EXPECTED_FILES = ["cronworkflow-sparkhu-daily.yaml", "cronworkflow-sparkhu-retention.yaml",
                   "workflowtemplate-sparkhu-daily-univariate.yaml", "workflowtemplate-sparkhu-models.yaml",
-                  "workflowtemplate-sparkhu-retention.yaml"]
+                  "workflowtemplate-sparkhu-multivariate.yaml", "workflowtemplate-sparkhu-retention.yaml"]
 CRON, DAILY = EXPECTED_FILES[0], EXPECTED_FILES[2]
 
 

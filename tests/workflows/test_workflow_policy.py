@@ -12,6 +12,7 @@ from sparkhu.workflows.dag import workflow_parameter
 from sparkhu.workflows.daily import NODES
 from sparkhu.workflows.images import task_image
 from sparkhu.workflows.models import NODES as MODEL_NODES
+from sparkhu.workflows.multivariate import NODES as MULTIVARIATE_NODES
 from sparkhu.workflows.retention import NODES as RETENTION_NODES
 
 PLAN_OUTPUT = "{{{{tasks.plan-shards.outputs.parameters.{}}}}}"
@@ -234,8 +235,9 @@ def test_native_thread_pools_are_sized_to_the_cpu_limit(containers: dict[str, di
         assert env["OMP_NUM_THREADS"] == str(cpu_threads(container["resources"]["limits"]["cpu"])), name
 
 
-def test_cron_workflow_chains_the_univariate_and_model_templates_daily(
-        documents: dict[str, dict[str, Any]], models_template: dict[str, Any]) -> None:
+def test_cron_workflow_chains_the_univariate_multivariate_and_model_templates_daily(
+        documents: dict[str, dict[str, Any]], models_template: dict[str, Any],
+        multivariate_template: dict[str, Any]) -> None:
     cron, daily = documents["CronWorkflow"], documents["WorkflowTemplate"]
     assert cron["metadata"]["name"] == "sparkhu-daily"
     spec = dict(cron["spec"])
@@ -246,11 +248,13 @@ def test_cron_workflow_chains_the_univariate_and_model_templates_daily(
     [entry] = workflow["templates"]
     assert entry["dag"]["tasks"] == [
         {"name": "univariate", "templateRef": {"name": "sparkhu-daily-univariate", "template": "daily-univariate"}},
-        {"name": "models", "depends": "univariate", "templateRef": {"name": "sparkhu-models", "template": "models"}},
+        {"name": "multivariate", "depends": "univariate",
+         "templateRef": {"name": "sparkhu-multivariate", "template": "multivariate"}},
+        {"name": "models", "depends": "multivariate", "templateRef": {"name": "sparkhu-models", "template": "models"}},
     ]
-    # Every parameter of both templates, with the template's own default (one name, one value).
+    # Every parameter of the three templates, with the template's own default (one name, one value).
     declared = _params(workflow["arguments"]["parameters"], "value")
-    for template in (daily, models_template):
+    for template in (daily, multivariate_template, models_template):
         assert _params(template["spec"]["arguments"]["parameters"], "value").items() <= declared.items()
     assert workflow["serviceAccountName"] == daily["spec"]["serviceAccountName"]
     assert workflow["volumes"] == daily["spec"]["volumes"]
@@ -300,7 +304,25 @@ def test_the_local_executor_accepts_the_rendered_template(template: dict[str, An
 
 def test_every_registered_task_runs_in_a_workflow() -> None:
     # A task that no DAG runs would still get an image and a template: it must be wired or removed.
-    assert set(all_tasks()) == {node.task for node in (*NODES, *MODEL_NODES, *RETENTION_NODES)}
+    assert set(all_tasks()) == {node.task for node in (*NODES, *MULTIVARIATE_NODES, *MODEL_NODES, *RETENTION_NODES)}
+
+
+def test_multivariate_template_correlates_every_group(multivariate_template: dict[str, Any]) -> None:
+    spec = multivariate_template["spec"]
+    assert spec["entrypoint"] == "multivariate"
+    [entry] = [t for t in spec["templates"] if t["name"] == spec["entrypoint"]]
+    tasks = {task["name"]: task for task in entry["dag"]["tasks"]}
+    assert {name: task.get("depends") for name, task in tasks.items()} == {"plan-groups": None,
+                                                                           "correlate": "plan-groups"}
+    assert tasks["plan-groups"]["template"] == "task-plan-models"
+    assert tasks["correlate"]["withParam"] == "{{tasks.plan-groups.outputs.parameters.groups}}"
+    arguments = _params(tasks["correlate"]["arguments"]["parameters"], "value")
+    assert arguments["group"] == "{{item}}"
+    assert arguments["max-lag"] == "{{workflow.parameters.correlate-max-lag}}"
+    assert _params(spec["arguments"]["parameters"], "value") == {
+        "start": "", "end": "", "correlate-bound": "20", "correlate-max-lag": "24", "correlate-lookback-days": "28.0"}
+    [correlate] = [t for t in spec["templates"] if t["name"] == "task-correlate"]
+    assert [p["name"] for p in correlate["outputs"]["parameters"]] == ["rows_in", "rows_out", "n_series", "note"]
 
 
 def test_model_template_tunes_trains_and_forecasts_every_group(models_template: dict[str, Any]) -> None:

@@ -29,10 +29,11 @@ console = Console()
 DAILY_TEMPLATE = "workflowtemplate-sparkhu-daily-univariate.yaml"
 
 
+MULTIVARIATE_TEMPLATE = "workflowtemplate-sparkhu-multivariate.yaml"
 MODELS_TEMPLATE = "workflowtemplate-sparkhu-models.yaml"
 RETENTION_TEMPLATE = "workflowtemplate-sparkhu-retention.yaml"
-WORKFLOWS = {"univariate": (DAILY_TEMPLATE,), "models": (MODELS_TEMPLATE,), "all": (DAILY_TEMPLATE, MODELS_TEMPLATE),
-             "retention": (RETENTION_TEMPLATE,)}
+WORKFLOWS = {"univariate": (DAILY_TEMPLATE,), "multivariate": (MULTIVARIATE_TEMPLATE,), "models": (MODELS_TEMPLATE,),
+             "all": (DAILY_TEMPLATE, MULTIVARIATE_TEMPLATE, MODELS_TEMPLATE), "retention": (RETENTION_TEMPLATE,)}
 """What ``sparkhu run --workflow`` runs: the templates, in order (``all`` is what the daily CronWorkflow chains;
 ``retention`` has a CronWorkflow of its own)."""
 
@@ -86,10 +87,11 @@ def run_pipeline(
     warm: Annotated[bool, typer.Option("--warm/--no-warm", help="Run task CLIs in warm workers.")] = True,
     manifest_backoff: Annotated[bool, typer.Option("--manifest-backoff", help=MANIFEST_BACKOFF_HELP)] = False,
     workflow: Annotated[str, typer.Option(
-        help="What to run: all (univariate, then models), univariate, models, or retention (plan and apply "
-             "every enabled retention policy; -p retention-dry-run=true only plans).")] = "all",
+        help="What to run: all (univariate, multivariate, then models), univariate, multivariate (the relations "
+             "between the series of each group), models, or retention (plan and apply every enabled retention "
+             "policy; -p retention-dry-run=true only plans).")] = "all",
 ) -> None:
-    """Run the daily pipeline locally from its WorkflowTemplates: the univariate DAG, then the model DAG.
+    """Run the daily pipeline locally from its WorkflowTemplates: the univariate, multivariate and model DAGs.
 
     `--workflow retention` runs the nightly retention workflow instead (it needs no ingested data).
     """

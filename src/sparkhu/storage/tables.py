@@ -208,6 +208,19 @@ TABLES: dict[str, TableSpec] = {
             compression="ZSTD",
         ),
         TableSpec(
+            "correlations",
+            _schema(("group", pa.string(), False), *_INTERVAL, ("series_a", pa.string(), False),
+                    ("series_b", pa.string(), False), ("n", pa.int64()), ("pearson", pa.float64()),
+                    ("spearman", pa.float64()), ("diff_corr", pa.float64()), ("best_lag_s", pa.float64()),
+                    ("best_lag_corr", pa.float64()), ("p_value", pa.float64()), ("grid_s", pa.float64()),
+                    ("interval", pa.string()), ("note", pa.string())),
+            time_column="interval_start",
+            has_series=False,
+            description="Candidate pairs of a series group over the look-back: correlation, best lag (a leads b "
+                        "when > 0, seconds), its p-value; note = why a pair is not comparable",
+            sort_by=("group", "interval_start", "series_a", "series_b"),
+        ),
+        TableSpec(
             "model_choices",
             _schema(("group", pa.string(), False), *_INTERVAL, ("family", pa.string(), False),
                     ("name", pa.string()), ("params", pa.string()), ("score", pa.float64()), ("trials", pa.int64()),

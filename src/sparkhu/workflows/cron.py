@@ -1,4 +1,4 @@
-"""The CronWorkflows: the daily pipeline (univariate DAG, then model DAG) and the nightly retention run.
+"""The CronWorkflows: the daily pipeline (univariate, multivariate, then model DAG) and the nightly retention run.
 
 Each CronWorkflow's workflow is one DAG of tasks that reference the entrypoints of WorkflowTemplates
 (``templateRef``), each after the previous one succeeded. A referenced template reads the *calling*
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from hera.workflows import DAG, CronWorkflow, EmptyDirVolume, Task
 from hera.workflows import models as m
 
-from sparkhu.workflows import daily, models, retention
+from sparkhu.workflows import daily, models, multivariate, retention
 from sparkhu.workflows.containers import SCRATCH_VOLUME
 from sparkhu.workflows.dag import LABELS, SERVICE_ACCOUNT, Node, workflow_parameters
 
@@ -27,8 +27,11 @@ STARTING_DEADLINE_SECONDS = 3600
 
 ENTRYPOINT = "daily"
 
-CHAIN = ((daily.TEMPLATE_NAME, daily.ENTRYPOINT, "univariate"), (models.TEMPLATE_NAME, models.ENTRYPOINT, "models"))
-"""The chained templates: (WorkflowTemplate, its entrypoint, the task's name), in order."""
+CHAIN = ((daily.TEMPLATE_NAME, daily.ENTRYPOINT, "univariate"),
+         (multivariate.TEMPLATE_NAME, multivariate.ENTRYPOINT, "multivariate"),
+         (models.TEMPLATE_NAME, models.ENTRYPOINT, "models"))
+"""The chained templates: (WorkflowTemplate, its entrypoint, the task's name), in order (the models read the
+relations the multivariate template writes)."""
 
 RETENTION_CRON_NAME = "sparkhu-retention"
 
@@ -77,12 +80,12 @@ def chained_cron(name: str, schedule: str, entrypoint: str, chain: Sequence[tupl
 
 
 def daily_cron() -> CronWorkflow:
-    """Build the ``sparkhu-daily`` CronWorkflow: the univariate DAG, then the model DAG, every night.
+    """Build the ``sparkhu-daily`` CronWorkflow: the univariate, multivariate and model DAGs, every night.
 
     Every parameter takes its template default; in particular an empty ``start``/``end`` makes each
     task process the previous full UTC day.
     """
-    return chained_cron(CRON_NAME, SCHEDULE, ENTRYPOINT, CHAIN, (*daily.NODES, *models.NODES))
+    return chained_cron(CRON_NAME, SCHEDULE, ENTRYPOINT, CHAIN, (*daily.NODES, *multivariate.NODES, *models.NODES))
 
 
 def retention_cron() -> CronWorkflow:

@@ -25,6 +25,7 @@ from sparkhu.workflows.dockerfiles import TASKS_DIR, rendered_dockerfiles
 from sparkhu.workflows.generated import HEADER, GeneratedTree, diff_tree, write_tree
 from sparkhu.workflows.images import DEFAULT_REGISTRY
 from sparkhu.workflows.models import models_template
+from sparkhu.workflows.multivariate import multivariate_template
 from sparkhu.workflows.retention import retention_template
 
 CHART_MANIFESTS_DIR = "charts/sparkhu/files/manifests"
@@ -45,8 +46,8 @@ def workflow_objects(registry: str = DEFAULT_REGISTRY) -> list[Workflow]:
         registry: Optional image registry prefix for the task images.
 
     """
-    return [daily_univariate(registry), models_template(registry), retention_template(registry), daily_cron(),
-            retention_cron()]
+    return [daily_univariate(registry), multivariate_template(registry), models_template(registry),
+            retention_template(registry), daily_cron(), retention_cron()]
 
 
 def manifest_filename(document: dict[str, Any]) -> str:
