@@ -96,7 +96,7 @@ def metrics_document(result: BacktestResult) -> dict[str, object]:
     return {"champion": {"name": result.champion.name, **row(result.champion)},
             "models": {scored.name: row(scored) for scored in result.models},
             "origins": len(result.origins), "horizon": result.horizon,
-            "points": int(len(result.origins) * result.horizon),
+            "points": result.points,
             "intervals": {"level": result.level, "coverage": round(result.coverage, 4)}}
 
 
@@ -119,11 +119,13 @@ def backtest_command(
     from sparkhu.models.backtest import backtest
     from sparkhu.models.candidates import default_candidates
     from sparkhu.models.files import ModelInputError
+    from sparkhu.models.multirate import own_grid
     from sparkhu.models.panel import season_length
 
     try:
         series = read_target(file, time_column, target, covariates)
-        season = season_length(series.step_s, len(series))
+        own = own_grid(series)  # a sparse target's seasons count its own observations
+        season = season_length(own.step_s, len(own))
         candidates = default_candidates(season, bool(series.covariates), families_of(families))
         with console.status(f"backtest of {target}: {len(candidates)} candidates") as status:
             result = backtest(series, candidates, horizon, test_fraction, step or horizon, level=level / 100,
@@ -133,7 +135,7 @@ def backtest_command(
     out.write_text(json.dumps(metrics_document(result), indent=2) + "\n")
     errors = result.champion.errors
     console.print(f"champion [bold]{result.champion.name}[/]: MAE {errors['MAE']:.4f}, sMAPE {errors['sMAPE']:.3f}, "
-                  f"MASE {errors['MASE']:.3f} over {len(result.origins) * result.horizon} points; "
+                  f"MASE {errors['MASE']:.3f} over {result.points} points; "
                   f"{result.level:.0%} interval coverage {result.coverage:.1%}. Metrics: {out}")
 
 

@@ -6,12 +6,16 @@ last origins (fitted on what precedes those), the best single model or ensemble 
 family's best configuration and the champion are refitted on the whole training part, and each forecasts
 from every test origin with the history before it. Prediction intervals come from the champion's
 validation errors (:mod:`~sparkhu.models.intervals`).
+
+A target observed only every ``k``-th row (a sparse target beside dense covariates) is modelled on its
+own grid (:mod:`~sparkhu.models.multirate`); origins, horizon and step still count the file's rows, and
+only the rows where the target was observed are scored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -28,6 +32,7 @@ from sparkhu.models.evaluation import (
     search,
 )
 from sparkhu.models.intervals import ConformalIntervals, series_scale
+from sparkhu.models.multirate import TargetGrid, own_grid
 from sparkhu.models.panel import FloatArray, Series, season_length
 
 
@@ -54,12 +59,18 @@ class BacktestResult:
     coverage: float
     lower: FloatArray
     upper: FloatArray
+    points: int
+    """Scored points: the test rows where the target was observed."""
 
 
-def test_errors(series: Series, origins: IntArray, forecasts: FloatArray, history: FloatArray) -> dict[str, float]:
-    """MAE, RMSE, sMAPE and MASE of forecasts from ``origins`` (MASE against the seasonal naive of history)."""
+def test_errors(series: Series, origins: IntArray, forecasts: FloatArray, train: Series) -> dict[str, float]:
+    """MAE, RMSE, sMAPE and MASE of forecasts from ``origins`` (MASE against the seasonal naive of ``train``).
+
+    A sparse target's MASE scale is the seasonal naive on its own grid (its observations in a row).
+    """
     actual = actuals_at(series, origins, forecasts.shape[1])
-    season = season_length(series.step_s, len(history))
+    own = own_grid(train)
+    history, season = own.values, season_length(own.step_s, len(own))
     return {"MAE": metrics.mae(actual, forecasts), "RMSE": metrics.rmse(actual, forecasts),
             "sMAPE": metrics.smape(actual, forecasts), "MASE": metrics.mase(actual, forecasts, history, season)}
 
@@ -83,6 +94,8 @@ def backtest(series: Series, candidates: Sequence[Candidate], horizon: int, test
     """
     origins = rolling_origins(len(series), test_fraction, step, horizon)
     train = series.head(int(origins[0]))
+    grid = TargetGrid.of(train)
+    candidates = [replace(candidate, grid=grid) for candidate in candidates] if grid.sparse else candidates
     plan = ValidationPlan.of([train], horizon, validation_origins, step)
     if not len(plan.origins[0]):
         raise ValueError(f"the training part ({len(train)} rows) is too short to validate a horizon of {horizon}")
@@ -96,12 +109,13 @@ def backtest(series: Series, candidates: Sequence[Candidate], horizon: int, test
     actual = actuals_at(series, origins, horizon)
     inside = (actual >= lower) & (actual <= upper)
     coverage = float(np.mean(inside[np.isfinite(actual)]))
-    return BacktestResult(origins, horizon, champion, models, level, coverage, lower, upper)
+    return BacktestResult(origins, horizon, champion, models, level, coverage, lower, upper,
+                          int(np.isfinite(actual).sum()))
 
 
 def _refit_and_score(result: Validation, series: Series, train: Series, origins: IntArray) -> Scored:
     """Refit a validated model on the whole training part; score its forecasts from the test origins."""
     model = result.model.fit([train])
     forecasts = forecasts_at(model, series, origins)
-    return Scored(model.name, result.candidate.family, forecasts, test_errors(series, origins, forecasts, train.values),
+    return Scored(model.name, result.candidate.family, forecasts, test_errors(series, origins, forecasts, train),
                   result.score)

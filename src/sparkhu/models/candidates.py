@@ -9,6 +9,7 @@ and without calendar, three ridge penalties; then the two best ridges again with
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import product
 
 from sparkhu.models.evaluation import Candidate, Validation
@@ -58,4 +59,4 @@ def refinements(results: Sequence[Validation], count: int = 2) -> list[Candidate
     """The ``count`` best ridge configurations again with absolute loss (a second, narrower round)."""
     ridges = [r for r in results if r.candidate.family == "ridge" and r.candidate.params.get("loss") != "absolute"]
     best = sorted(ridges, key=lambda r: r.score)[:count]
-    return [Candidate("ridge", {**r.candidate.params, "loss": "absolute"}) for r in best]
+    return [replace(r.candidate, params={**r.candidate.params, "loss": "absolute"}) for r in best]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -50,6 +51,14 @@ class Ensemble(Forecaster):
 
     def predict(self, panel: Sequence[Series]) -> FloatArray:
         """The members' mean forecast."""
-        stacked = np.stack([member.predict(panel) for member in self.members])
-        with np.errstate(invalid="ignore"):
-            return np.nanmean(stacked, axis=0) if np.isfinite(stacked).any() else stacked[0]
+        return member_mean(np.stack([member.predict(panel) for member in self.members]))
+
+
+def member_mean(stacked: FloatArray) -> FloatArray:
+    """The mean over the first axis of the members' forecasts, NaN where no member forecast.
+
+    A sparse target's forecasts are NaN on the rows where it is never observed: no warning for those.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(np.nanmean(stacked, axis=0), dtype=np.float64)

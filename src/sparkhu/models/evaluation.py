@@ -18,8 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from sparkhu.models.base import Forecaster, build
-from sparkhu.models.ensemble import Ensemble
+from sparkhu.models.ensemble import Ensemble, member_mean
 from sparkhu.models.intervals import series_scale
+from sparkhu.models.multirate import OnTargetGrid, TargetGrid
 from sparkhu.models.panel import FloatArray, Series
 
 IntArray = npt.NDArray[np.int64]
@@ -31,10 +32,14 @@ class Candidate:
 
     family: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    grid: TargetGrid | None = None
+    """A sparse target's grid: the model then runs on it (:class:`~sparkhu.models.multirate.OnTargetGrid`)."""
 
     def make(self, horizon: int) -> Forecaster:
-        """A fresh, unfitted forecaster."""
-        return build(self.family, horizon, self.params)
+        """A fresh, unfitted forecaster (on the target's own grid when the target is sparse)."""
+        if self.grid is None or not self.grid.sparse:
+            return build(self.family, horizon, self.params)
+        return OnTargetGrid(build(self.family, self.grid.coarse_horizon(horizon), self.params), self.grid, horizon)
 
 
 def rolling_origins(length: int, test_fraction: float, step: int, horizon: int) -> IntArray:
@@ -133,8 +138,7 @@ def _scored(candidate: Candidate, model: Forecaster, forecasts: list[FloatArray]
 
 def ensemble_of(members: Sequence[Validation], panel: Sequence[Series], plan: ValidationPlan) -> Validation:
     """The validated mean of already validated members (their validation forecasts averaged)."""
-    forecasts = [np.nanmean(np.stack([member.forecasts[i] for member in members]), axis=0)
-                 for i in range(len(panel))]
+    forecasts = [member_mean(np.stack([member.forecasts[i] for member in members])) for i in range(len(panel))]
     model = Ensemble.of([member.model for member in members])
     candidate = Candidate("ensemble", {"members": tuple(member.model.name for member in members)})
     return _scored(candidate, model, forecasts, panel, plan, sum(member.seconds for member in members))

@@ -57,9 +57,18 @@ class ConformalIntervals:
             n = len(column)
             rank = min(int(np.ceil((n + 1) * level)), n) - 1 if n else -1
             widths[step] = column[rank] if n else np.nan
-        return cls(level, widths, int(counts.min()))
+        return cls(level, _filled(widths), int(counts[counts > 0].min()))
 
     def bounds(self, forecasts: FloatArray, scales: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Lower and upper bounds of ``forecasts`` ``(series, horizon)`` with each series' scale."""
         half = self.widths[None, :] * scales[:, None]
         return forecasts - half, forecasts + half
+
+
+def _filled(widths: FloatArray) -> FloatArray:
+    """Steps that validation never scored (a sparse target's unobserved rows) take their neighbours' width."""
+    known = np.isfinite(widths)
+    if known.all():
+        return widths
+    steps = np.arange(len(widths))
+    return np.interp(steps, steps[known], widths[known])
