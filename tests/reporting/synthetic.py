@@ -131,6 +131,30 @@ def correlation_rows(pairs: tuple[tuple[object, ...], ...] = PAIRS) -> pd.DataFr
         grid_s=60.0, interval=f"{START.isoformat()}/{END.isoformat()}", note=frame["note"].where(~measured))
 
 
+#: Targets of the ``fusion`` table: (group, target, partners, leads_s, used, validation alone and fused, held-out
+#: MAE alone and fused, note); alone the best model is ``ridge``, with partners ``ridge+partners``.
+FUSION = (
+    ("plant", "plant.temperature", "plant.flow,plant.pressure", "10800,1800", True, 0.9, 0.31, 2.0, 0.52, ""),
+    ("plant", "plant.flow", "plant.pressure", "1800.0", False, 0.5, 0.55, 1.0, 1.05, ""),
+    ("river", "river.x", "", "", False, 0.7, None, 3.0, None, "no significant leading partner"),
+)
+#: Plots the fusion section draws from :data:`FUSION` (one per target with partners, in table order).
+FUSION_PLOTS = ("plot-fusion-1-mae", "plot-fusion-2-mae") if "fusion" in TABLES else ()
+
+
+def fusion_rows(targets: tuple[tuple[object, ...], ...] = FUSION) -> pd.DataFrame:
+    """Rows of the ``fusion`` table for ``targets`` over the synthetic interval."""
+    frame = pd.DataFrame(list(targets), columns=["group", "series_id", "partners", "leads_s", "used",
+                                                 "validation_alone", "validation_fused", "holdout_mae_alone",
+                                                 "holdout_mae_fused", "note"])
+    fused = frame["partners"].ne("")
+    alone, with_partners = frame["holdout_mae_alone"].astype(float), frame["holdout_mae_fused"].astype(float)
+    return frame.assign(
+        interval_start=START, interval_end=END, alone_model="ridge", fused_model=np.where(fused, "ridge+partners", ""),
+        gain=1.0 - with_partners / alone, run_id=[f"mlflow-fusion-{i}" for i in range(len(frame))],
+        holdout_mae_fused=with_partners, validation_fused=frame["validation_fused"].astype(float))
+
+
 def report_rows() -> pd.DataFrame:
     pool_metrics = {f"mae.{v}": e for v, e in VARIANT_MAE.items()}
     pool_metrics |= {f"mae.plant.temperature.{v}": e * 2 for v, e in VARIANT_MAE.items()}
@@ -164,6 +188,8 @@ def populate(lake: Lake, tables: tuple[str, ...] | None = None) -> Truth:
     frames["reports"] = [report_rows()]
     if "correlations" in TABLES:  # declared by the correlate task
         frames["correlations"] = [correlation_rows()]
+    if "fusion" in TABLES:  # declared by the fuse task
+        frames["fusion"] = [fusion_rows()]
     for name, parts in frames.items():
         if tables is None or name in tables:
             lake.replace(name, pd.concat(parts, ignore_index=True), Slice(START, END) if name != "reports" else Slice())

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Request, Route, sync_pl
 
 from sparkhu.reporting import ReportRequest, write_report
 from sparkhu.storage.lake import Lake
-from tests.reporting.synthetic import RELATION_PLOTS, Truth
+from tests.reporting.synthetic import FUSION_PLOTS, RELATION_PLOTS, Truth
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -55,7 +55,7 @@ def test_report_renders_offline_in_chromium(chromium: Browser, report_file: Path
     page.goto(report_file.as_uri(), wait_until="load")
 
     plots = page.locator("figure.plot > svg")
-    assert plots.count() == 7 + len(RELATION_PLOTS)
+    assert plots.count() == 7 + len(RELATION_PLOTS) + len(FUSION_PLOTS)
     for index in range(plots.count()):
         box = plots.nth(index).bounding_box()
         assert box is not None and box["width"] > 300 and box["height"] > 80, (index, box)

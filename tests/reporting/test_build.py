@@ -15,6 +15,7 @@ from sparkhu.reporting.model import Report, SeriesSection
 from sparkhu.storage.lake import Lake, Slice
 from tests.reporting.synthetic import (
     END,
+    FUSION_PLOTS,
     RELATION_PLOTS,
     RUN_ID,
     SERIES,
@@ -49,7 +50,7 @@ def test_header_and_scope(report: Report) -> None:
 
 def test_every_plot_is_present_once(report: Report) -> None:
     assert report.plot_keys() == [
-        "plot-run-durations", "plot-pool-missing-errors", *RELATION_PLOTS,
+        "plot-run-durations", "plot-pool-missing-errors", *RELATION_PLOTS, *FUSION_PLOTS,
         "plot-series-1-series", "plot-series-1-decomposition",
         "plot-series-2-series", "plot-series-2-decomposition", "plot-series-2-imputation",
     ]
@@ -126,7 +127,7 @@ def test_series_plot_shows_legend_counts_and_scores(report: Report) -> None:
 
 def test_html_is_self_contained_and_ids_are_unique(report: Report) -> None:
     html = render_html(report)
-    assert html.count("<svg ") == 7 + len(RELATION_PLOTS)
+    assert html.count("<svg ") == 7 + len(RELATION_PLOTS) + len(FUSION_PLOTS)
     assert "<script" not in html and "<link" not in html and "@import" not in html
     assert re.findall(r'(?:src|href)="(?!#)[^"]*"', html) == []
     assert set(re.findall(r"https?://[^\"' )]+", html)) <= {"http://www.w3.org/2000/svg",
@@ -145,7 +146,8 @@ def test_missing_tables_are_omitted_with_a_note(tmp_path: Path) -> None:
     assert "No `decomposed` table in the lake: decomposition plots omitted." in report.omitted
     assert "No `stats` table in the lake: descriptive statistics omitted." in report.omitted
     assert "No `forecasts` table in the lake: forecast lines and bands omitted." in report.omitted
-    assert len(report.omitted) == 11 + (1 if RELATION_PLOTS else 0)  # + correlations, once it is declared
+    # + correlations and fusion, once they are declared
+    assert len(report.omitted) == 11 + (1 if RELATION_PLOTS else 0) + (1 if FUSION_PLOTS else 0)
     assert report.plot_keys() == ["plot-run-durations", "plot-pool-missing-errors", "plot-series-1-series",
                                   "plot-series-2-series", "plot-series-2-imputation"]
     assert dict(report.series[0].facts) == {"points": "2,850 from `deduplicated`"}

@@ -10,6 +10,7 @@ import pandas as pd
 
 from sparkhu.reporting.data import ReportData, load, present_tables
 from sparkhu.reporting.formatting import MISSING, instant, number
+from sparkhu.reporting.fusion import fusion_section
 from sparkhu.reporting.html import render_html
 from sparkhu.reporting.model import Report, TableView
 from sparkhu.reporting.relations import relations_section
@@ -34,6 +35,7 @@ SECTION_OF_TABLE = {
     "windows": "window counts",
     "forecasts": "forecast lines and bands",
     "correlations": "relations between series",
+    "fusion": "forecasts helped by leading partners",
 }
 
 
@@ -76,6 +78,7 @@ def build_report(lake: Lake, request: ReportRequest, now: datetime | None = None
         omitted=_omitted(present), run_blocks=(summary_block(scope.reports), *(b for _, b in comparisons)),
         overview=overview_block(data.table("stats"), data.table("regularity"), anchors),
         series=sections, inventory=_inventory(lake, data), relations=relations_section(data.table("correlations")),
+        fusion=fusion_section(data.table("fusion")),
     )
 
 

@@ -17,8 +17,9 @@ OVERLAY_TABLES = ("outliers", "imputed", "decomposed", "anomalies", "cleaned")
 SERIES_TABLES = ("scalers", "windows", "forecasts")
 #: Small tables read for every series in the interval (the overview table).
 OVERVIEW_TABLES = ("stats", "regularity")
-#: Tables of pairs of series (no ``series_id``), read whole for the interval (the relations section).
-RELATION_TABLES = ("correlations",)
+#: Tables of relations between series, read whole for the interval: pairs of series (``correlations``, no
+#: ``series_id``) and the fusion of a target's leading partners (``fusion``, a small row per target).
+RELATION_TABLES = ("correlations", "fusion")
 
 _POINT = ["series_id", "ts", "value"]
 #: Columns a report needs from each table (None: all declared columns).
@@ -34,6 +35,7 @@ COLUMNS: dict[str, list[str] | None] = {
     "windows": ["series_id", "input_length", "output_length", "has_missing"],
     # forecasts: every declared column, so that a band level is shown once the table records one
     "scalers": None, "stats": None, "regularity": None, "forecasts": None, "correlations": None,
+    "fusion": None,
 }
 
 

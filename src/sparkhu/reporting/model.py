@@ -101,6 +101,7 @@ class Report:
         series: Per-series sections.
         inventory: Tables of the lake with their row counts.
         relations: Relations between series (None when no ``correlations`` table exists).
+        fusion: Forecasts helped by leading partners (None when no ``fusion`` table exists).
     """
 
     title: str
@@ -112,9 +113,14 @@ class Report:
     series: tuple[SeriesSection, ...]
     inventory: TableView
     relations: Section | None = None
+    fusion: Section | None = None
+
+    def sections(self) -> tuple[Section, ...]:
+        """The run-level sections present, in page order (after the overview, before the series)."""
+        return tuple(section for section in (self.relations, self.fusion) if section is not None)
 
     def plot_keys(self) -> list[str]:
         """Ids of every plot in the report, in page order."""
-        related = self.relations.blocks if self.relations is not None else ()
+        related = (block for section in self.sections() for block in section.blocks)
         blocks = [*self.run_blocks, self.overview, *related, *(b for s in self.series for b in s.blocks)]
         return [block.plot.key for block in blocks if block.plot is not None]

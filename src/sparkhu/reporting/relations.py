@@ -82,11 +82,21 @@ def latest_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     frame = pairs.assign(group=pairs["group"].fillna(NO_GROUP).astype(str),
                          series_a=pairs["series_a"].astype(str), series_b=pairs["series_b"].astype(str),
                          note=pairs["note"].fillna("").astype(str).str.strip())
+    return latest_rows(frame, ["group", "series_a", "series_b"])
+
+
+def latest_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The latest row of each ``keys`` (by the first of :data:`RECENCY_COLUMNS` present), sorted by ``keys``.
+
+    Args:
+        frame: Rows of a table computed per interval (several intervals may be in the report's).
+        keys: The columns that name one measured thing (a pair, a target).
+    """
     recency = next((column for column in RECENCY_COLUMNS if column in frame), None)
     if recency is not None:
         frame = frame.sort_values(recency, kind="stable")
-    latest = frame.drop_duplicates(["group", "series_a", "series_b"], keep="last")
-    return latest.sort_values(["group", "series_a", "series_b"], kind="stable", ignore_index=True)
+    latest = frame.drop_duplicates(keys, keep="last")
+    return latest.sort_values(keys, kind="stable", ignore_index=True)
 
 
 def significant_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
