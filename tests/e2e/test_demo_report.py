@@ -39,7 +39,7 @@ def test_demo_ends_with_a_report_that_renders_in_chromium(demo_output: str, home
     for index in range(plots.count()):
         box = plots.nth(index).bounding_box()
         assert box is not None and box["width"] > 300 and box["height"] > 80
-    assert page.locator("section.series").count() == 8
+    assert page.locator("section.series").count() == 10
     assert errors == []
     committed_manifest_reruns_without_changing_any_table(home)
 

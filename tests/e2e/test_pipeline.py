@@ -123,8 +123,8 @@ def test_pipeline_on_postgresql_metadata(home: Settings, tmp_path: Path, postgre
     for argv in univariate(demo_commands(write_demo(tmp_path / "demo", days=2))):
         sparkhu(*argv)
     assert "Succeeded" in sparkhu("runs", "list")
-    assert "8 feature(s)" in sparkhu("features", "list")
+    assert "10 feature(s)" in sparkhu("features", "list")
     with create_engine(postgres_url).connect() as connection:  # really in PostgreSQL, not a SQLite file
-        assert connection.execute(text("SELECT count(*) FROM features")).scalar() == 8
+        assert connection.execute(text("SELECT count(*) FROM features")).scalar() == 10
         assert connection.execute(text("SELECT count(*) FROM workflow_runs")).scalar() == 1
     assert Lake(home.lake).count("missing_marked") > 0

@@ -49,6 +49,28 @@ def test_backtest_writes_the_champion_and_every_family(home: Settings, wide_csv:
     assert "champion" in output
 
 
+def test_a_target_kept_every_fourth_row_is_scored_on_its_kept_points(home: Settings, wide_csv: Path,
+                                                                     tmp_path: Path) -> None:
+    """The multi-rate protocol: OT only at rows i % 4 == 0, LOAD hourly; the same origins as hourly OT."""
+    frame = pd.read_csv(wide_csv)
+    frame.loc[frame.index % 4 != 0, "OT"] = np.nan
+    sparse = tmp_path / "sparse.csv"
+    frame.to_csv(sparse, index=False)
+    documents = {}
+    for covariates in ("none", "all"):
+        out = tmp_path / f"{covariates}.json"
+        code, output = backtest(str(sparse), "--time-column", "date", "--target", "OT", "--horizon", "24",
+                                "--covariates", covariates, "--families", "seasonal_naive,ridge", "--out", str(out))
+        assert code == 0, output
+        documents[covariates] = json.loads(out.read_text())
+    alone, fused = documents["none"], documents["all"]
+    assert alone["origins"] == fused["origins"] == len(range(768, 24 * 40 - 24 + 1, 24))
+    assert alone["points"] == fused["points"] == alone["origins"] * 6  # 6 kept points in 24 rows
+    assert not any(row["uses_covariates"] for row in alone["models"].values())
+    assert alone["champion"]["MAE"] < next(r["MAE"] for r in alone["models"].values()
+                                          if r["family"] == "seasonal_naive")
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (["--target", "TEMP"], "column 'TEMP' not found"),
     (["--target", "OT", "--covariates", "WIND"], "unknown columns ['WIND']"),

@@ -91,6 +91,24 @@ def test_the_whole_chain_relates_each_group_before_the_models(modelled: Settings
     assert correlate["started_at"].max() < tune["started_at"].min()  # multivariate runs before the models
 
 
+@pytest.mark.slow
+def test_the_sparse_gauge_is_forecast_with_its_leading_partner(modelled: Settings) -> None:
+    """The demo's downstream gauge (every 30 min) follows the 5-minute upstream one by 10 h: fusion wins."""
+    lake = Lake(modelled.lake)
+    fusion = lake.read("fusion").set_index("series_id")
+    downstream = fusion.loc["river.downstream"]
+    assert downstream["partners"] == "river.upstream" and float(downstream["leads_s"]) > 0
+    assert bool(downstream["used"]) and downstream["validation_fused"] < downstream["validation_alone"]
+    assert downstream["holdout_mae_fused"] <= 0.7 * downstream["holdout_mae_alone"]  # the issue's >= 30 %
+    assert fusion.loc["river.upstream", "note"] == "no significant leading partner"
+    forecasts = lake.read("forecasts").set_index("series_id")
+    assert forecasts.loc["river.downstream", "model_name"].str.startswith("fused ").all()
+    assert (forecasts.loc["river.downstream", "run_id"] == downstream["run_id"]).all()
+    assert not forecasts.loc["river.upstream", "model_name"].str.startswith("fused ").any()
+    run = model_store(modelled).client.get_run(str(downstream["run_id"]))
+    assert run.data.tags["sparkhu.decision"] == "partners" and "holdout_mae_fused" in run.data.metrics
+
+
 def retrain_with(settings: Settings, group: str, family: str, params: dict[str, object]) -> dict[str, float]:
     """Make ``family(params)`` the group's only tuned choice, run train; the outcome's metrics and counts."""
     lake = Lake(settings.lake)

@@ -325,16 +325,16 @@ def test_multivariate_template_correlates_every_group(multivariate_template: dic
     assert [p["name"] for p in correlate["outputs"]["parameters"]] == ["rows_in", "rows_out", "n_series", "note"]
 
 
-def test_model_template_tunes_trains_and_forecasts_every_group(models_template: dict[str, Any]) -> None:
+def test_model_template_tunes_trains_fuses_and_forecasts_every_group(models_template: dict[str, Any]) -> None:
     spec = models_template["spec"]
     [entry] = [t for t in spec["templates"] if t["name"] == spec["entrypoint"]]
     tasks = {task["name"]: task for task in entry["dag"]["tasks"]}
     assert {name: task.get("depends") for name, task in tasks.items()} == {
-        "plan-groups": None, "tune": "plan-groups", "train": "tune", "forecast": "train"}
+        "plan-groups": None, "tune": "plan-groups", "train": "tune", "fuse": "train", "forecast": "fuse"}
     groups = "{{tasks.plan-groups.outputs.parameters.groups}}"
-    for name in ("tune", "train", "forecast"):
+    for name in ("tune", "train", "fuse", "forecast"):
         arguments = _params(tasks[name]["arguments"]["parameters"], "value")
         assert tasks[name]["withParam"] == groups and arguments["group"] == "{{item}}"
-        assert arguments["horizon"] == "{{workflow.parameters.forecast-horizon}}"  # one horizon for all three
+        assert arguments["horizon"] == "{{workflow.parameters.forecast-horizon}}"  # one horizon for all
     assert _params(tasks["train"]["arguments"]["parameters"], "value")["level"] == \
         "{{workflow.parameters.forecast-level}}"

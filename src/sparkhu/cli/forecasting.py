@@ -91,7 +91,7 @@ def metrics_document(result: BacktestResult) -> dict[str, object]:
     """The METRICS.json of a backtest."""
     def row(scored: Scored) -> dict[str, object]:
         return {"family": scored.family, **{k: round(v, 6) for k, v in scored.errors.items()},
-                "validation_score": round(scored.validation_score, 6)}
+                "validation_score": round(scored.validation_score, 6), "uses_covariates": scored.uses_covariates}
 
     return {"champion": {"name": result.champion.name, **row(result.champion)},
             "models": {scored.name: row(scored) for scored in result.models},

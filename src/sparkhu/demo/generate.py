@@ -81,6 +81,29 @@ def flow(start: pd.Timestamp, days: int, rng: np.random.Generator) -> tuple[pd.D
     return dense, pd.DataFrame({"sensor": "lab.flow_sample", "timestamp": sparse_index, "value": lab})
 
 
+RIVER_LEAD_H = 10
+"""Hours the upstream gauge leads the downstream one (the water's travel time)."""
+
+
+def river(start: pd.Timestamp, days: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A 5-minute upstream gauge, and a half-hourly downstream gauge that follows it ``RIVER_LEAD_H`` later.
+
+    The upstream level wanders (a slow random walk plus a daily melt cycle); downstream is a damped copy
+    of it ten hours earlier plus noise: the rarely sampled series with a densely sampled leading partner.
+    """
+    lead = RIVER_LEAD_H * 12
+    steps = days * 288 + lead
+    wander = np.cumsum(rng.normal(0, 0.04, steps))
+    phase = np.arange(steps) / 288
+    level = 2.0 + wander + 0.3 * np.sin(2 * np.pi * phase) + rng.normal(0, 0.02, steps)
+    index = pd.date_range(start, periods=days * 288, freq="5min")
+    upstream = pd.DataFrame({"sensor": "river.upstream", "timestamp": index, "value": level[lead:].round(4)})
+    sparse_index = index[::6]
+    downstream = 0.8 * level[:-lead][::6] + 0.5 + rng.normal(0, 0.03, len(sparse_index))
+    return upstream, pd.DataFrame({"sensor": "river.downstream", "timestamp": sparse_index,
+                                   "value": downstream.round(4)})
+
+
 def humidity(start: pd.Timestamp, days: int, rng: np.random.Generator) -> pd.DataFrame:
     """10-minute humidity in local time (Asia/Seoul, naive stamps), marked missing and impossible values."""
     index = _grid(start, days, 600, 0.0, rng)
@@ -114,6 +137,10 @@ def feature_registry() -> list[dict[str, object]]:
          "sampling_period": "30s", "tags": ["demo"]},
         {"id": "lab.flow_sample", "name": "Lab flow sample", "unit": "m3/h", "type": "flow",
          "group": "inlet", "sampling_period": "6h", "tags": ["demo", "sparse"]},
+        {"id": "river.upstream", "name": "Upstream gauge", "unit": "m", "type": "level", "group": "river",
+         "sampling_period": "5min", "tags": ["demo"]},
+        {"id": "river.downstream", "name": "Downstream gauge", "unit": "m", "type": "level", "group": "river",
+         "sampling_period": "30min", "tags": ["demo", "sparse"]},
         {"id": "plant.humidity", "name": "Hall humidity", "unit": "%", "type": "humidity",
          "group": "hall-1", "range_min": 0, "range_max": 100, "timezone": "Asia/Seoul", "tags": ["demo"]},
     ]
@@ -128,7 +155,8 @@ def write_demo(folder: Path, days: int = 14, seed: int = 7) -> DemoFiles:
                       folder / "power_wide.csv")
     files.features.write_text(yaml.safe_dump({"features": feature_registry()}, sort_keys=False))
     dense, lab = flow(start, days, rng)
-    long = pd.concat([temperature(start, days, rng), pressure(start, days, rng), dense, lab])
+    upstream, downstream = river(start, days, np.random.default_rng([seed, 1]))  # its own stream: the rest unchanged
+    long = pd.concat([temperature(start, days, rng), pressure(start, days, rng), dense, lab, upstream, downstream])
     long = long.assign(timestamp=long["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     long.to_csv(files.long_csv, index=False)
     _append_bad_rows(files.long_csv)

@@ -45,6 +45,7 @@ class Scored:
     forecasts: FloatArray
     errors: dict[str, float]
     validation_score: float
+    uses_covariates: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,4 +119,4 @@ def _refit_and_score(result: Validation, series: Series, train: Series, origins:
     model = result.model.fit([train])
     forecasts = forecasts_at(model, series, origins)
     return Scored(model.name, result.candidate.family, forecasts, test_errors(series, origins, forecasts, train),
-                  result.score)
+                  result.score, model.uses_covariates)

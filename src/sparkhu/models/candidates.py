@@ -60,3 +60,20 @@ def refinements(results: Sequence[Validation], count: int = 2) -> list[Candidate
     ridges = [r for r in results if r.candidate.family == "ridge" and r.candidate.params.get("loss") != "absolute"]
     best = sorted(ridges, key=lambda r: r.score)[:count]
     return [replace(r.candidate, params={**r.candidate.params, "loss": "absolute"}) for r in best]
+
+
+MAX_PARTNER_LAGS = 48
+"""Most buckets of partner history a fused model reads (each is four columns per partner): a day of
+half-hourly buckets; a 1-minute target's day-long season would make thousands of columns."""
+
+
+def fusion_candidates(season: int) -> list[Candidate]:
+    """One target with and without its partners: the naive gate, Theta, short ridges each way.
+
+    The same ridges read the partners' last ``max(season, 6)`` buckets (at most MAX_PARTNER_LAGS) or
+    nothing, so that the fused and the alone model differ only in what they see.
+    """
+    partner_lags = min(max(season, 6), MAX_PARTNER_LAGS)
+    ridges = [Candidate("ridge", {"lags": lags, "scaling": scaling, "alpha": 10.0, "covariate_lags": cov})
+              for lags in lag_choices(season)[:3] for scaling in ("last", "series") for cov in (0, partner_lags)]
+    return [Candidate("seasonal_naive"), Candidate("auto_theta"), *ridges]

@@ -232,6 +232,20 @@ TABLES: dict[str, TableSpec] = {
             sort_by=("group", "interval_start"),
         ),
         TableSpec(
+            "fusion",
+            _schema(("group", pa.string(), False), *_INTERVAL, ("series_id", pa.string(), False),
+                    ("partners", pa.string()), ("leads_s", pa.string()), ("used", pa.bool_(), False),
+                    ("alone_model", pa.string()), ("fused_model", pa.string()), ("validation_alone", pa.float64()),
+                    ("validation_fused", pa.float64()), ("holdout_mae_alone", pa.float64()),
+                    ("holdout_mae_fused", pa.float64()), ("gain", pa.float64()), ("run_id", pa.string()),
+                    ("note", pa.string())),
+            time_column="interval_start",
+            has_series=False,
+            description="Per target of a group: its leading partners, whether validation chose the fused model, "
+                        "held-out MAE alone and fused (gain = 1 - fused/alone), the MLflow run",
+            sort_by=("group", "interval_start", "series_id"),
+        ),
+        TableSpec(
             "forecasts",
             _schema(*_SERIES_POINT, ("lo", pa.float64()), ("hi", pa.float64()), ("model_name", pa.string()),
                     ("model_version", pa.int64()), ("run_id", pa.string()), ("issued_at", TS_TYPE, False)),

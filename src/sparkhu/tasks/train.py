@@ -126,7 +126,7 @@ def run(ctx: TaskContext) -> TaskOutcome:
     store = model_store(ctx.settings)
     champion_metrics = _incumbent_errors(store, group, panel, train, tail, horizon)
     promote = champion_metrics is None or _beats(new_metrics, champion_metrics)
-    deployed = _with_intervals(new.fit(panel), panel, tail, new_errors, ctx.params["level"] / 100)
+    deployed = with_intervals(new.fit(panel), panel, tail, new_errors, ctx.params["level"] / 100)
     version = _record(ctx, group, new, deployed, new_metrics, naive_metrics, champion_metrics, promote, panel, tail)
     outcome_metrics = {f"{name}.{key}": value for name, found in
                        (("challenger", tuned_metrics), ("naive", naive_metrics), ("champion", champion_metrics or {}))
@@ -159,7 +159,7 @@ def _beats(new: dict[str, float], other: dict[str, float], or_equal: bool = Fals
     return bool(np.isnan(other["MAE"]) or new["MAE"] < other["MAE"] or (or_equal and new["MAE"] == other["MAE"]))
 
 
-def _with_intervals(model: Forecaster, panel: Sequence[Series], tail: Tail, errors: list[np.ndarray],
+def with_intervals(model: Forecaster, panel: Sequence[Series], tail: Tail, errors: list[np.ndarray],
                     level: float) -> Forecaster:
     """The model with conformal interval widths from its tail errors (in units of each series' scale)."""
     scales = [np.full(len(e), series_scale(in_units(s.values, tail.scalers.get(s.series_id))))

@@ -143,6 +143,22 @@ class ModelStore:
             "forecaster": forecaster.name})
         return self._version(name, int(version.version))
 
+    def log_forecaster(self, run_id: str, forecaster: Forecaster, folder: str) -> None:
+        """Attach a fitted forecaster to a run (not a registry version: a per-series model beside the group's)."""
+        with tempfile.TemporaryDirectory(prefix="sparkhu-model-") as tmp:
+            pickled = Path(tmp) / FORECASTER_ARTIFACT
+            forecaster.save(pickled)
+            self.client.log_artifact(run_id, str(pickled), folder)
+
+    def load_logged(self, run_id: str, folder: str) -> Forecaster:
+        """The forecaster :meth:`log_forecaster` attached to a run."""
+        import mlflow.artifacts
+
+        with tempfile.TemporaryDirectory(prefix="sparkhu-load-") as tmp:
+            path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=f"{folder}/{FORECASTER_ARTIFACT}",
+                                                       dst_path=tmp, tracking_uri=self.uri)
+            return Forecaster.load(Path(path))
+
     def _ensure_registered(self, name: str) -> None:
         try:
             self.client.create_registered_model(name)

@@ -3,7 +3,7 @@
 ``plan-groups`` lists the groups that have normalised data; each later node fans out over them, one
 node per group (a group is the unit a global model learns on)::
 
-    plan-groups -> tune (groups) -> train (groups) -> forecast (groups)
+    plan-groups -> tune (groups) -> train (groups) -> fuse (groups) -> forecast (groups)
 
 Tuning decides itself whether it is due (weekly, or when the data grew a lot), so the template runs
 daily after the univariate one without re-tuning every night.
@@ -26,7 +26,8 @@ NODES: tuple[Node, ...] = (
     Node(PLAN_NODE, "plan-models"),
     Node("tune", "tune", after=(PLAN_NODE,), loop=GROUPS),
     Node("train", "train", after=("tune",), loop=GROUPS),
-    Node("forecast", "forecast", after=("train",), loop=GROUPS),
+    Node("fuse", "fuse", after=("train",), loop=GROUPS),
+    Node("forecast", "forecast", after=("fuse",), loop=GROUPS),
 )
 
 
