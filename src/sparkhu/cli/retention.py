@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 import yaml
@@ -28,6 +28,11 @@ retention_app.add_typer(policies_app, name="policies")
 console = Console()
 
 
+def database_failure(error: Exception, consequence: str = "") -> NoReturn:
+    """Exit 1 naming the metadata database's own error (the driver's message when there is one)."""
+    fail(f"metadata database error{consequence}: {getattr(error, 'orig', None) or error}", code=1)
+
+
 @policies_app.command("import")
 def import_policies(
     path: Annotated[Path, typer.Argument(help="YAML file: {policies: [...]} (see docs/retention.md).")],
@@ -47,7 +52,7 @@ def import_policies(
     except PolicyError as error:
         fail("invalid policies, nothing was written:\n  " + "\n  ".join(error.problems))
     except SQLAlchemyError as error:
-        fail(f"metadata database error, nothing was written: {getattr(error, 'orig', None) or error}", code=1)
+        database_failure(error, ", nothing was written")
     table = Table("result", "policies", "names", title=f"Policies from {escape(path.name)}")
     for action, names in (("added", changes.added), ("updated", changes.updated), ("unchanged", changes.unchanged)):
         table.add_row(action, str(len(names)), escape(", ".join(names)))
@@ -70,7 +75,7 @@ def list_policies(
         with session_scope(get_settings().database) as session:
             policies = stored_policies(session)
     except SQLAlchemyError as error:
-        fail(f"metadata database error: {getattr(error, 'orig', None) or error}", code=1)
+        database_failure(error)
     if as_json:
         typer.echo(json.dumps([policy.document() for policy in policies], indent=2))
         return
@@ -152,7 +157,7 @@ def plan(
     except (LookupError, StoreError, ValueError) as error:
         fail(str(error))
     except SQLAlchemyError as error:
-        fail(f"metadata database error: {getattr(error, 'orig', None) or error}", code=1)
+        database_failure(error)
     if as_json:
         typer.echo(json.dumps([plan.document() for plan in plans], indent=2))
         return

@@ -79,7 +79,7 @@ class HoldRow(Base):
     def document(self) -> dict[str, Any]:
         """The hold as JSON-ready data."""
         return {"id": self.id, "kind": self.kind, "target": self.target, "reason": self.reason,
-                "created_by": self.created_by, "created_at": _utc(self.created_at).isoformat()}
+                "created_by": self.created_by, "created_at": as_utc(self.created_at).isoformat()}
 
 
 class PlanRow(Base):
@@ -125,7 +125,7 @@ class AuditRow(Base):
 
     def document(self) -> dict[str, Any]:
         """The record as JSON-ready data."""
-        return {"id": self.id, "at": _utc(self.at).isoformat(), "actor": self.actor, "action": self.action,
+        return {"id": self.id, "at": as_utc(self.at).isoformat(), "actor": self.actor, "action": self.action,
                 "policy": self.policy, "plan_id": self.plan_id, "result": self.result, "detail": self.detail}
 
 
@@ -200,6 +200,6 @@ def plan_lock(url: str, plan_id: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """SQLite returns naive datetimes; they were written in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -35,6 +35,7 @@ from sparkhu.metadata.retention import (
     PlanRow,
     active_holds,
     add_audit,
+    as_utc,
     audit_records,
     journal_of,
     plan_lock,
@@ -183,8 +184,8 @@ class Engine:
             if row.state == "applied":
                 return None, None, False
             resumed = row.state == "applying"
-            if not resumed and now > _aware(row.expires_at):
-                raise PlanRefused(f"plan {plan_id} expired at {_aware(row.expires_at).isoformat()}; plan again")
+            if not resumed and now > as_utc(row.expires_at):
+                raise PlanRefused(f"plan {plan_id} expired at {as_utc(row.expires_at).isoformat()}; plan again")
             if policy is None or policy_digest(policy) != plan.policy_digest:
                 raise PlanRefused(f"policy {plan.policy!r} changed or was removed since plan {plan_id}; plan again")
             if not policy.enabled:
@@ -372,9 +373,4 @@ def _sizes(store: Store, targets: list[str]) -> dict[str, dict[str, Any]]:
         items, size = store.size(target)
         sizes[target] = {"items": items, "bytes": size, "version": store.version(target)}
     return sizes
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes: they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

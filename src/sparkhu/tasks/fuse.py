@@ -39,6 +39,11 @@ COLUMNS = ("group", "interval_start", "interval_end", "series_id", "partners", "
            "run_id", "note")
 
 
+def partner_fields(partners: Sequence[Partner]) -> dict[str, str]:
+    """The partners and their leads (seconds) as the comma lists of a ``fusion`` row."""
+    return {"partners": ",".join(p.series_id for p in partners), "leads_s": ",".join(f"{p.lead_s:g}" for p in partners)}
+
+
 def validated(series: Series, horizon: int, origins: int) -> list[Validation]:
     """The fusion candidates validated on the series' history (those the data cannot support left out)."""
     plan = group_plan([series], horizon, origins)
@@ -85,8 +90,7 @@ def record(ctx: TaskContext, target: str, partners: Sequence[Partner], decision:
     """The decision as an MLflow run of the group's experiment (the fused model attached when used)."""
     store = model_store(ctx.settings)
     run = store.start_run(ctx.params["group"], f"fuse {target}", {
-        "series_id": target, "partners": ",".join(p.series_id for p in partners),
-        "leads_s": ",".join(f"{p.lead_s:g}" for p in partners), "alone_model": decision.alone,
+        "series_id": target, **partner_fields(partners), "alone_model": decision.alone,
         "fused_model": decision.fused, "horizon": ctx.params["horizon"]},
         tags={"sparkhu.task": "fuse", "sparkhu.decision": "partners" if decision.use_partners else "alone"})
     store.log_metrics(run, {key: value for key, value in numbers.items() if isinstance(value, float)})
@@ -100,8 +104,7 @@ def decide_target(ctx: TaskContext, series: Series, pairs: pd.DataFrame, panel: 
                   scalers: dict[str, tuple[float, float]]) -> dict[str, Any]:
     """The ``fusion`` row of one target (a note when it has no usable partner)."""
     partners = leading_partners(pairs, series.series_id, ctx.params["partners"]) if len(pairs) else []
-    row: dict[str, Any] = {"series_id": series.series_id, "partners": ",".join(p.series_id for p in partners),
-                           "leads_s": ",".join(f"{p.lead_s:g}" for p in partners), "used": False}
+    row: dict[str, Any] = {"series_id": series.series_id, **partner_fields(partners), "used": False}
     fused = fused_series(series, [p.series_id for p in partners], panel) if partners else None
     if fused is None:
         return {**row, "note": "no significant leading partner" if not partners else "a partner has no data"}
@@ -113,6 +116,24 @@ def decide_target(ctx: TaskContext, series: Series, pairs: pd.DataFrame, panel: 
     return {**row, **numbers, "used": decision.use_partners, "run_id": run_id, "note": ""}
 
 
+def strongest_led(pairs: pd.DataFrame, targets: Sequence[str], most: int, partners: int) -> list[str]:
+    """The ``most`` targets whose strongest leading partner is strongest: each costs a small model search."""
+    if pairs.empty:
+        return []
+    strength = {target: max((abs(p.corr) for p in leading_partners(pairs, target, partners)), default=0.0)
+                for target in targets}
+    ranked = sorted((target for target, value in strength.items() if value > 0), key=lambda t: (-strength[t], t))
+    return ranked[:most]
+
+
+def unevaluated(target: str, pairs: pd.DataFrame, partners: int, most: int) -> dict[str, Any]:
+    """The ``fusion`` row of a target left out: no leading partner, or beyond ``max_targets``."""
+    led = leading_partners(pairs, target, partners) if len(pairs) else []
+    note = (f"not evaluated this run: more than max_targets ({most}) targets have a leading partner"
+            if led else "no significant leading partner")
+    return {"series_id": target, **partner_fields(led), "used": False, "note": note}
+
+
 def run(ctx: TaskContext) -> TaskOutcome:
     """Decide fusion for every series of the group; replace the interval's ``fusion`` slice of the group."""
     group = ctx.params["group"]
@@ -120,7 +141,11 @@ def run(ctx: TaskContext) -> TaskOutcome:
     pairs = latest_rows(ctx, "correlations", group)
     scalers = scalers_of(ctx, group_series(ctx, group))
     rows = []
+    evaluated = set(strongest_led(pairs, list(panel), ctx.params["max_targets"], ctx.params["partners"]))
     for series in panel.values():
+        if series.series_id not in evaluated:
+            rows.append(unevaluated(series.series_id, pairs, ctx.params["partners"], ctx.params["max_targets"]))
+            continue
         try:
             rows.append(decide_target(ctx, series, pairs, panel, scalers))
         except ValueError as error:  # a series the models cannot handle: said, never a failed workflow
@@ -148,6 +173,9 @@ SPEC = register(TaskSpec(
     params=(
         GROUP, HORIZON, HOLDOUT,
         Param("partners", int, 2, "Most leading partners a target's fused model reads", minimum=1, maximum=20),
+        Param("max_targets", int, 100, "Most targets evaluated per run, those with the strongest leading partner "
+              "first (each costs a small model search); the others keep the group champion", minimum=1,
+              maximum=100_000),
         Param("validation_origins", int, 30, "Validation origins per target", minimum=1, maximum=10_000),
         Param("level", float, 80.0, "Prediction-interval level in percent", minimum=1, maximum=99,
               workflow_name="forecast-level"),
