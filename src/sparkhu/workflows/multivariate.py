@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from hera.workflows import WorkflowTemplate
 
-from sparkhu.tasks.plan_models import GROUPS_OUTPUT
-from sparkhu.workflows.dag import Loop, Node, dag_template
+from sparkhu.workflows.dag import Node, dag_template
 from sparkhu.workflows.images import DEFAULT_REGISTRY
+from sparkhu.workflows.models import GROUPS, PLAN_NODE  # the same plan node and fan-out over groups
 
 TEMPLATE_NAME = "sparkhu-multivariate"
 ENTRYPOINT = "multivariate"
-PLAN_NODE = "plan-groups"
-GROUPS = Loop(PLAN_NODE, GROUPS_OUTPUT, item_is="group")
 
 NODES: tuple[Node, ...] = (
     Node(PLAN_NODE, "plan-models"),
