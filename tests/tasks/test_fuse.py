@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sparkhu.tasks.fuse import strongest_led, unevaluated
+from sparkhu.tasks.fuse import partners_of, strongest_led, unevaluated
 
 
 def pairs() -> pd.DataFrame:
@@ -17,13 +17,14 @@ def pairs() -> pd.DataFrame:
 
 def test_the_targets_with_the_strongest_leading_partner_go_first() -> None:
     targets = ["down", "b", "c", "f", "up"]
-    assert strongest_led(pairs(), targets, most=10, partners=2) == ["down", "c", "b"]
-    assert strongest_led(pairs(), targets, most=2, partners=2) == ["down", "c"]
-    assert strongest_led(pairs().iloc[0:0], targets, most=10, partners=2) == []
+    assert strongest_led(partners_of(pairs(), targets, 2), most=10) == ["down", "c", "b"]
+    assert strongest_led(partners_of(pairs(), targets, 2), most=2) == ["down", "c"]
+    assert strongest_led(partners_of(pairs().iloc[0:0], targets, 2), most=10) == []
 
 
 def test_a_target_left_out_says_why() -> None:
-    beyond = unevaluated("b", pairs(), partners=2, most=2)
+    led = partners_of(pairs(), ["b", "up"], 2)
+    beyond = unevaluated("b", led["b"], most=2)
     assert beyond["partners"] == "a" and beyond["leads_s"] == "600" and not beyond["used"]
     assert beyond["note"].startswith("not evaluated this run: more than max_targets (2)")
-    assert unevaluated("up", pairs(), partners=2, most=2)["note"] == "no significant leading partner"
+    assert unevaluated("up", led["up"], most=2)["note"] == "no significant leading partner"

@@ -6,7 +6,8 @@ as ``series_b``) and that peak is significant. The strongest ``count`` such part
 on the target's grid, step ``j`` (the target's ``j``-th grid time ``t_j``) gets each partner's last
 known value at ``MAX_OFFSETS`` instants of the bucket ``[t_j, t_j + step)``, so a model at a forecast
 origin reads the partner's points since the target's last observation and none after the origin (the
-same layout as :mod:`~sparkhu.models.multirate` uses for a sparse column of a wide file).
+idea :mod:`~sparkhu.models.multirate` applies to a sparse column of a wide file, there with the bucket's
+rows, here with instants at quarters of the step, since the partner has its own timestamps).
 
 Whether the partners help is validation's call, per target (:func:`decide`).
 """

@@ -72,7 +72,7 @@ def run(ctx: TaskContext) -> TaskOutcome:
         return TaskOutcome(counts={"too_short": len(short), "forecast_rows": 0})
     fused = fused_frames(ctx, group, panel, scalers)
     values = model.predict(panel)[:, :horizon]
-    frames = [fused.get(series.series_id) if series.series_id in fused else
+    frames = [fused[series.series_id] if series.series_id in fused else
               series_frame(series, forecast, model.intervals, scalers.get(series.series_id)).assign(
                   model_name=model.name, model_version=version.version, run_id=version.run_id)
               for series, forecast in zip(panel, values, strict=True)]

@@ -13,7 +13,7 @@ A series without a leading partner gets a row saying so; a group without correla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -100,10 +100,9 @@ def record(ctx: TaskContext, target: str, partners: Sequence[Partner], decision:
     return run
 
 
-def decide_target(ctx: TaskContext, series: Series, pairs: pd.DataFrame, panel: dict[str, Series],
+def decide_target(ctx: TaskContext, series: Series, partners: Sequence[Partner], panel: dict[str, Series],
                   scalers: dict[str, tuple[float, float]]) -> dict[str, Any]:
-    """The ``fusion`` row of one target (a note when it has no usable partner)."""
-    partners = leading_partners(pairs, series.series_id, ctx.params["partners"]) if len(pairs) else []
+    """The ``fusion`` row of one target with its leading ``partners`` (a note when none is usable)."""
     row: dict[str, Any] = {"series_id": series.series_id, **partner_fields(partners), "used": False}
     fused = fused_series(series, [p.series_id for p in partners], panel) if partners else None
     if fused is None:
@@ -116,19 +115,20 @@ def decide_target(ctx: TaskContext, series: Series, pairs: pd.DataFrame, panel: 
     return {**row, **numbers, "used": decision.use_partners, "run_id": run_id, "note": ""}
 
 
-def strongest_led(pairs: pd.DataFrame, targets: Sequence[str], most: int, partners: int) -> list[str]:
+def partners_of(pairs: pd.DataFrame, targets: Sequence[str], count: int) -> dict[str, list[Partner]]:
+    """Each target's leading partners (at most ``count``), found once per run."""
+    return {target: leading_partners(pairs, target, count) if len(pairs) else [] for target in targets}
+
+
+def strongest_led(led: Mapping[str, Sequence[Partner]], most: int) -> list[str]:
     """The ``most`` targets whose strongest leading partner is strongest: each costs a small model search."""
-    if pairs.empty:
-        return []
-    strength = {target: max((abs(p.corr) for p in leading_partners(pairs, target, partners)), default=0.0)
-                for target in targets}
+    strength = {target: max((abs(p.corr) for p in partners), default=0.0) for target, partners in led.items()}
     ranked = sorted((target for target, value in strength.items() if value > 0), key=lambda t: (-strength[t], t))
     return ranked[:most]
 
 
-def unevaluated(target: str, pairs: pd.DataFrame, partners: int, most: int) -> dict[str, Any]:
+def unevaluated(target: str, led: Sequence[Partner], most: int) -> dict[str, Any]:
     """The ``fusion`` row of a target left out: no leading partner, or beyond ``max_targets``."""
-    led = leading_partners(pairs, target, partners) if len(pairs) else []
     note = (f"not evaluated this run: more than max_targets ({most}) targets have a leading partner"
             if led else "no significant leading partner")
     return {"series_id": target, **partner_fields(led), "used": False, "note": note}
@@ -141,13 +141,14 @@ def run(ctx: TaskContext) -> TaskOutcome:
     pairs = latest_rows(ctx, "correlations", group)
     scalers = scalers_of(ctx, group_series(ctx, group))
     rows = []
-    evaluated = set(strongest_led(pairs, list(panel), ctx.params["max_targets"], ctx.params["partners"]))
+    led = partners_of(pairs, list(panel), ctx.params["partners"])
+    evaluated = set(strongest_led(led, ctx.params["max_targets"]))
     for series in panel.values():
         if series.series_id not in evaluated:
-            rows.append(unevaluated(series.series_id, pairs, ctx.params["partners"], ctx.params["max_targets"]))
+            rows.append(unevaluated(series.series_id, led[series.series_id], ctx.params["max_targets"]))
             continue
         try:
-            rows.append(decide_target(ctx, series, pairs, panel, scalers))
+            rows.append(decide_target(ctx, series, led[series.series_id], panel, scalers))
         except ValueError as error:  # a series the models cannot handle: said, never a failed workflow
             rows.append({"series_id": series.series_id, "used": False, "note": f"not evaluated: {error}"})
     frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("group", "interval_start", "interval_end")])
