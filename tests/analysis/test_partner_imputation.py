@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 
 from sparkhu.analysis._grid import sorted_grid
-from sparkhu.analysis.partner_imputation import MAX_SERIES, fill_from_partners, partner_ranking
+from sparkhu.analysis.partner_imputation import (
+    MAX_SERIES,
+    fill_from_partners,
+    instant_groups,
+    partner_ranking,
+)
 
 STAMPS = pd.date_range("2026-01-01", periods=600, freq="1h", tz="UTC")
 
@@ -67,3 +72,17 @@ def test_partners_are_ranked_by_the_correlation_of_differences() -> None:
     matrix = np.column_stack([base, base + rng.normal(scale=0.1, size=500), rng.normal(size=500).cumsum()])
     assert partner_ranking(matrix)[0][0] == 1
     assert partner_ranking(matrix)[2][-1] in (0, 1)
+
+
+def test_series_sampled_at_other_instants_are_never_partners() -> None:
+    partner = np.cumsum(np.random.default_rng(4).normal(size=600))
+    target = 2.0 * partner
+    target[300:320] = np.nan
+    shifted = frame({"partner": partner})
+    shifted["ts"] = shifted["ts"] + pd.Timedelta(minutes=30)  # same step, other phase: no common instant
+    grid = sorted_grid(pd.concat([frame({"target": target}), shifted], ignore_index=True))
+    fallback = np.where(np.isnan(grid.values), -999.0, grid.values)
+    filled = fill_from_partners(grid, fallback)
+    assert (filled[grid.codes == list(grid.ids).index("target")][300:320] == -999.0).all()
+    same = sorted_grid(frame({"target": target, "partner": partner}))
+    assert len(instant_groups(same)) == 1 and len(instant_groups(grid)) == 2

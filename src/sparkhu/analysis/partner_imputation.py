@@ -8,10 +8,12 @@ rows), it predicts the gap, and the prediction is anchored to both edges: the re
 the last known row before and the first known row after the gap are interpolated linearly across it
 and added (so the fill meets the observed values at both ends, as the univariate variants do).
 
-A gap that no partner covers, or whose window has too few complete rows, keeps the ``seasonal`` fill;
-so does every series of a grid with one series, or with more than :data:`MAX_SERIES` (their partners
-will come from the ``correlations`` table rather than from all pairs). Timestamps are matched exactly:
-a partner sampled at other instants is never interpolated to the series' instants.
+Partners are only ever series sampled at the same instants (same step and phase, see
+:func:`instant_groups`). A gap that no partner covers, or whose window has too few complete rows, keeps
+the ``seasonal`` fill; so does every series alone in its instant group, or in a group of more than
+:data:`MAX_SERIES` (their partners will come from the ``correlations`` table rather than from all
+pairs). Timestamps are matched exactly: a partner sampled at other instants is never interpolated to the
+series' instants.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ WINDOW_GAPS = 4
 MIN_WINDOW = 48
 """Fewest rows of the fit window on each side."""
 MAX_SERIES = 64
-"""Above this many series in one grid, all-pairs partner ranking is too costly: the seasonal fill stays."""
+"""Above this many series in one instant group, all-pairs ranking is too costly: the seasonal fill stays."""
 RIDGE = 1e-3
 """Ridge penalty relative to the regressors' variance (keeps nearly collinear partners stable)."""
 
@@ -36,24 +38,49 @@ RIDGE = 1e-3
 def fill_from_partners(grid: Grid, fallback: FloatArray) -> FloatArray:
     """Every row's value, gaps filled from partners where they cover them and from ``fallback`` elsewhere.
 
+    Partners are looked for only among the series sampled at the same instants (same step and phase):
+    the others never share a timestamp with it, and ranking them would cost all pairs over the union of
+    every series' instants, which at long spans and mixed periods was most of a cleaning run.
+
     Args:
         grid: The series, missing values NaN.
         fallback: A complete fill (the seasonal variant's) for the rows partners cannot reach.
     """
-    if not 2 <= len(grid.ids) <= MAX_SERIES:
-        return fallback
-    moments, slot = np.unique(grid.micros, return_inverse=True)
-    matrix = np.full((len(moments), len(grid.ids)), np.nan)
-    matrix[slot, grid.codes] = grid.values
-    ranking = partner_ranking(matrix)
     filled = fallback.copy()
-    for series in range(len(grid.ids)):
-        rows = np.arange(grid.starts[series], grid.ends[series])
-        for gap in _gaps(np.isnan(grid.values[rows])):
-            predicted = _predict_gap(matrix, slot[rows], gap, series, ranking[series])
-            if predicted is not None:
-                filled[rows[gap[0] : gap[1]]] = predicted
+    for members in instant_groups(grid):
+        if 2 <= len(members) <= MAX_SERIES:
+            _fill_group(grid, members, filled)
     return filled
+
+
+def instant_groups(grid: Grid) -> list[Int64Array]:
+    """The series (as code arrays) grouped by their first step and its phase; series under two rows left out."""
+    usable = np.flatnonzero(grid.sizes >= 2)
+    first = grid.micros[grid.starts[usable]]
+    step = grid.micros[grid.starts[usable] + 1] - first
+    phase = first % np.where(step > 0, step, 1)
+    _, group = np.unique(np.column_stack([step, phase]), axis=0, return_inverse=True)
+    group = np.asarray(group).reshape(-1)
+    return [usable[group == label] for label in range(int(group.max()) + 1)] if len(usable) else []
+
+
+def _fill_group(grid: Grid, members: Int64Array, filled: FloatArray) -> None:
+    """Fill, in place, the gaps of ``members`` from each other (one matrix over their common instants)."""
+    rows_of = [np.arange(grid.starts[code], grid.ends[code]) for code in members]
+    rows = np.concatenate(rows_of)
+    moments, slot = np.unique(grid.micros[rows], return_inverse=True)
+    column = np.repeat(np.arange(len(members)), [len(r) for r in rows_of])
+    matrix = np.full((len(moments), len(members)), np.nan)
+    matrix[slot, column] = grid.values[rows]
+    ranking = partner_ranking(matrix)
+    offset = 0
+    for local, series_rows in enumerate(rows_of):
+        slots = slot[offset : offset + len(series_rows)]
+        offset += len(series_rows)
+        for gap in _gaps(np.isnan(grid.values[series_rows])):
+            predicted = _predict_gap(matrix, slots, gap, local, ranking[local])
+            if predicted is not None:
+                filled[series_rows[gap[0] : gap[1]]] = predicted
 
 
 def partner_ranking(matrix: FloatArray) -> list[list[int]]:
@@ -79,7 +106,7 @@ def _predict_gap(matrix: FloatArray, slots: Int64Array, gap: tuple[int, int], se
     """The anchored regression fill of one gap, or None where partners cannot make one."""
     start, end = gap
     inside = slots[start:end]
-    chosen = [p for p in ranked if not np.isnan(matrix[inside, p]).any()][:PARTNERS]
+    chosen = _covering_partners(matrix, inside, ranked)
     if not chosen:
         return None
     covering = np.array(chosen, dtype=np.int64)
@@ -92,6 +119,17 @@ def _predict_gap(matrix: FloatArray, slots: Int64Array, gap: tuple[int, int], se
     coefficients = _ridge(regressors[complete], target[complete])
     prediction = _apply(matrix[np.ix_(inside, covering)], coefficients)
     return prediction + _edge_correction(matrix, slots, gap, series, covering, coefficients)
+
+
+def _covering_partners(matrix: FloatArray, inside: Int64Array, ranked: list[int]) -> list[int]:
+    """The first :data:`PARTNERS` of ``ranked`` observed at every one of the ``inside`` rows."""
+    chosen: list[int] = []
+    for partner in ranked:
+        if not np.isnan(matrix[inside, partner]).any():
+            chosen.append(partner)
+            if len(chosen) == PARTNERS:
+                break
+    return chosen
 
 
 def _ridge(features: FloatArray, target: FloatArray) -> FloatArray:
