@@ -99,6 +99,10 @@ def run_pipeline(
         fail(f"--workflow must be one of {', '.join(WORKFLOWS)}, got {workflow!r}")
     if bool(start) != bool(end):
         fail("give both --start and --end, or neither (all ingested data)")
+    if warm:
+        from sparkhu.executor.warm import prestart
+
+        prestart()  # the workers' imports overlap with reading the lake and the manifests below
     if not start and workflow not in WHOLE_INSTALL:
         interval = ingested_interval(lake_from_settings())
         if interval is None:
