@@ -277,8 +277,13 @@ _TEXT_TYPES = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.Str
 
 
 def _holds_rows(table: DeltaTable, spec: TableSpec, where: Slice) -> bool:
-    """Whether the table has any row inside ``where`` (pruned by partitions and file statistics first)."""
-    return bool(_dataset(table).count_rows(filter=_scan_filter(spec, where)))
+    """Whether the table has any row inside ``where`` (pruned by partitions and file statistics first).
+
+    Stops at the first batch that holds one: a rerun's slice is found in its first file instead of
+    counting every row of it.
+    """
+    scanner = _dataset(table).scanner(columns=[], filter=_scan_filter(spec, where))
+    return any(batch.num_rows for batch in scanner.to_batches())
 
 
 def _scan_filter(spec: TableSpec, where: Slice) -> Any:
