@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.chain.ceiling import measure_floor
 from benchmarks.chain.data import generate
+from benchmarks.cli import UNIVARIATE_RUN, sparkhu_cli
 from benchmarks.nab.run import detect_outputs
 from benchmarks.nab.scorer import Score, score
 from benchmarks.pipeline.run import Measured, measure
@@ -70,21 +71,15 @@ class SpanResult:
         return self.ingest.seconds + self.run.seconds
 
 
-def sparkhu_cli() -> str:
-    """The ``sparkhu`` entry point of the running interpreter's environment."""
-    return str(Path(sys.executable).with_name("sparkhu"))
-
-
 def run_sparkhu(csv: Path, home: Path) -> tuple[Measured, Measured]:
     """Ingest ``csv`` and run the univariate chain (CSV to ``windows``) in a fresh home; (ingest, run).
 
-    ``--workflow univariate``: since the model and multivariate workflows exist, a plain ``sparkhu run``
-    also tunes and trains, which is not the chain this benchmark compares with the plain pandas one.
+    (:data:`~benchmarks.cli.UNIVARIATE_RUN`: a plain ``sparkhu run`` would also tune and train.)
     """
     shutil.rmtree(home, ignore_errors=True)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SPARKHU_")}, "SPARKHU_HOME": str(home)}
     ingest = measure([sparkhu_cli(), "ingest", str(csv), "--series-column", "series"], env)
-    return ingest, measure([sparkhu_cli(), "run", "--workflow", "univariate"], env)
+    return ingest, measure([sparkhu_cli(), *UNIVARIATE_RUN], env)
 
 
 def run_baseline(csv: Path, out_dir: Path) -> Measured:

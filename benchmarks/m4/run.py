@@ -34,6 +34,7 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmarks.cli import sparkhu_cli
 from benchmarks.m4.data import (
     Forecasts,
     Weekly,
@@ -96,12 +97,6 @@ class Row:
     msis: float | None
     seconds: str
     source: str
-
-
-def sparkhu_cli() -> str:
-    """The ``sparkhu`` entry point of the running interpreter's environment (falls back to ``PATH``)."""
-    local = Path(sys.executable).with_name("sparkhu")
-    return str(local) if local.exists() else (shutil.which("sparkhu") or "sparkhu")
 
 
 def measure(argv: Sequence[str], log: Path, timeout_s: float | None = None) -> Measured:

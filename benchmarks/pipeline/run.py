@@ -27,6 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmarks.cli import UNIVARIATE_RUN, sparkhu_cli
 from benchmarks.memory import PeakSampler
 
 PERIODS_S = np.array([30, 60, 300])
@@ -78,11 +79,11 @@ def bench_size(points: int, n_series: int, work: Path, cold: bool) -> list[dict[
     if not csv.exists():
         generate(csv, points, n_series)
     env = {**os.environ, "SPARKHU_HOME": str(home)}
-    sparkhu = str(Path(sys.executable).with_name("sparkhu"))
+    sparkhu = sparkhu_cli()
     rows = []
     ingest = measure([sparkhu, "ingest", str(csv), "--series-column", "series"], env)
     rows.append(_row("ingest", points, n_series, ingest))
-    chain = [sparkhu, "run", "--workflow", "univariate"]
+    chain = [sparkhu, *UNIVARIATE_RUN]
     rows.append(_row("workflow (warm workers)", points, n_series, measure(chain, env)))
     if cold:
         rows.append(_row("workflow (fresh processes)", points, n_series, measure([*chain, "--no-warm"], env)))
