@@ -22,6 +22,7 @@ from sparkhu.analysis._columns import (
     series_codes,
     series_column,
 )
+from sparkhu.analysis._grid import values_by_segment
 from sparkhu.frame import SERIES, VALUE, require_columns
 
 #: The statistic columns of :func:`describe`, after ``series_id``.
@@ -81,8 +82,8 @@ def describe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _sort_by_series_and_value(codes: Int64Array, values: FloatArray) -> tuple[Int64Array, FloatArray]:
     """Values sorted by series code, then by value."""
-    order = np.lexsort((values, codes))
-    return codes[order], values[order]
+    sizes = np.bincount(codes).astype(np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
+    return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes), values_by_segment(codes, values, sizes)
 
 
 def _group_offsets(sorted_codes: Int64Array, n_series: int) -> tuple[Int64Array, Int64Array]:

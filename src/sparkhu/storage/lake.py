@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-from deltalake import DeltaTable, WriterProperties, write_deltalake
+from deltalake import ColumnProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from sparkhu.storage.tables import MONTH, TableSpec, table_spec
@@ -169,7 +169,7 @@ class Lake:
 
     def _commit(self, spec: TableSpec, data: pa.Table, predicate: str | None, append: bool) -> int:
         table = self._ensure(spec)
-        properties = WriterProperties(compression=spec.compression)
+        properties = writer_properties(spec)
         if append:
             if data.num_rows:
                 write_deltalake(table, data, mode="append", partition_by=spec.partition_by or None,
@@ -208,7 +208,10 @@ class Lake:
             return to_pandas(spec.schema.empty_table().select(wanted))
         dataset = _dataset(table)
         expression = _scan_filter(spec, where) if where else None
-        return to_pandas(dataset.to_table(columns=wanted, filter=expression))
+        # One chunk per column: a scan yields a chunk per file, and pandas keeps text columns chunked, so
+        # every later take or filter on them would pay per chunk (a sort's take of 1M rows over 41 chunks:
+        # 0.25 s against 0.04 s); numeric columns are combined by the conversion anyway.
+        return to_pandas(dataset.to_table(columns=wanted, filter=expression).combine_chunks())
 
     def count(self, name: str) -> int:
         """Row count of ``name`` (0 when missing)."""
@@ -305,6 +308,19 @@ def _scan_filter(spec: TableSpec, where: Slice) -> Any:
     for clause in clauses:
         expression = clause if expression is None else expression & clause
     return expression
+
+
+def writer_properties(spec: TableSpec) -> WriterProperties:
+    """Parquet settings of a table's writes: its codec, and no dictionary encoding.
+
+    Dictionary pages pay off for few distinct values; our float columns have many, so the writer built
+    a dictionary, overflowed it and fell back to plain pages for every column chunk. Without it, half
+    of a 3-year ``windows`` table (506k rows of 80 floats) wrote in 0.40 s instead of 1.06 s and took
+    8 MiB instead of 19 (the codec then sees the windows' repeated values), and the plain tables wrote
+    in 0.08-0.11 s instead of 0.11-0.23 s with reads no slower (measured 2026-12-03).
+    """
+    return WriterProperties(compression=spec.compression,
+                            default_column_properties=ColumnProperties(dictionary_enabled=False))
 
 
 def _ts_type() -> pa.DataType:
