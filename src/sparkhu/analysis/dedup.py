@@ -22,7 +22,7 @@ from sparkhu.analysis._columns import (
     float_values,
     segment_starts,
     series_codes,
-    series_column,
+    series_rows,
     utc_timestamps,
 )
 from sparkhu.frame import LONG_COLUMNS, SERIES, TS, VALUE, require_columns
@@ -89,7 +89,7 @@ def deduplicate(frame: pd.DataFrame, policy: Policy = "mean") -> DedupResult:
     first = segment_starts([rows.group])
     out = pd.DataFrame(
         {
-            SERIES: series_column(ids.to_numpy(dtype=object)[rows.codes[first]]),
+            SERIES: series_rows(ids, rows.codes[first]),
             TS: pd.Series(utc_timestamps(rows.micros[first])),
             VALUE: pd.Series(_resolve(rows, real, distinct, policy), dtype="float64"),
             "n_raw": pd.Series(np.bincount(rows.group, minlength=rows.n_groups), dtype="int32"),

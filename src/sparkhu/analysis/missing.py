@@ -28,7 +28,7 @@ from sparkhu.analysis._columns import (
     Int64Array,
     epoch_us,
     float_values,
-    series_column,
+    series_rows,
     to_epoch_us,
     utc_timestamps,
 )
@@ -211,7 +211,7 @@ def _assemble(points: _Points, codes: Int64Array, micros: Int64Array, ids: pd.In
     kind[inserted] = UNMARKED
     return pd.DataFrame(
         {
-            SERIES: series_column(ids.to_numpy(dtype=object)[all_codes[order]]),
+            SERIES: series_rows(ids, all_codes[order]),
             TS: pd.Series(utc_timestamps(all_micros[order])),
             VALUE: pd.Series(values[order], dtype="float64"),
             "is_missing": pd.Series(np.isnan(values[order]), dtype="bool"),

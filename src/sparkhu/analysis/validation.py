@@ -21,6 +21,7 @@ from sparkhu.analysis._columns import (
     float_values,
     parse_utc,
     series_codes,
+    series_rows,
     to_epoch_us,
     utc_timestamps,
 )
@@ -279,7 +280,7 @@ def _counts(table: _Table, rule: Int64Array, late: BoolArray) -> dict[str, int]:
 def _output(table: _Table, order: Int64Array) -> pd.DataFrame:
     """The contract's columns (plus pass-through columns) for the rows at ``order``."""
     columns: dict[str, object] = {
-        SERIES: pd.Series(table.ids.to_numpy(dtype=object)[table.codes[order]], dtype="string"),
+        SERIES: series_rows(table.ids, table.codes[order]),
         TS: pd.Series(utc_timestamps(table.micros[order])),
         VALUE: pd.Series(table.values[order], dtype="float64"),
     }

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sparkhu.analysis._columns import FloatArray, Int64Array, series_column, to_epoch_us, utc_timestamps
+from sparkhu.analysis._columns import FloatArray, Int64Array, series_rows, to_epoch_us, utc_timestamps
 from sparkhu.analysis._grid import Grid, sorted_grid
 from sparkhu.frame import SERIES, TS
 
@@ -74,7 +74,7 @@ def make_windows(
     owner = grid.codes[first]
     return pd.DataFrame(
         {
-            SERIES: series_column(grid.ids.to_numpy(dtype=object)[owner]),
+            SERIES: series_rows(grid.ids, owner),
             TS: pd.Series(utc_timestamps(grid.micros[first + input_length])),
             "input_length": pd.Series(np.full(len(first), input_length), dtype="int32"),
             "output_length": pd.Series(np.full(len(first), output_length), dtype="int32"),
