@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import signal
 
 from sparkhu.analysis._columns import FloatArray, float_values
 from sparkhu.analysis._segments import Segments, split_series
@@ -251,8 +250,9 @@ def ema_before(values: FloatArray, usable: BoolArray, alpha: float = EMA_ALPHA) 
     if not len(positions):
         return result
     kept = values[positions]
-    # y[k] = alpha·x[k] + (1 - alpha)·y[k - 1], started so that y[0] = x[0].
-    ema, _ = signal.lfilter([alpha], [1.0, alpha - 1.0], kept, zi=[(1 - alpha) * kept[0]])
+    # y[k] = alpha·x[k] + (1 - alpha)·y[k - 1], started so that y[0] = x[0]: pandas' unadjusted EMA (the
+    # same recursion as scipy.signal.lfilter, without importing scipy.signal: 1.1 s in every worker).
+    ema = pd.Series(kept).ewm(alpha=alpha, adjust=False).mean().to_numpy()
     # Each position sees the EMA up to the last usable point before it.
     latest = np.searchsorted(positions, np.arange(len(values)), side="left") - 1
     result[latest >= 0] = ema[latest[latest >= 0]]
