@@ -125,7 +125,7 @@ def retrain_with(settings: Settings, group: str, family: str, params: dict[str, 
 
 @pytest.mark.slow
 def test_the_champion_is_judged_refitted_on_the_same_history(modelled: Settings) -> None:
-    group = str(Lake(modelled.lake).read("model_choices")["group"].iloc[0])
+    group = str(Lake(modelled.lake).read("model_choices")["group"].min())
     recipe = {"lags": 12, "scaling": "last", "alpha": 10.0}
     first = retrain_with(modelled, group, "ridge", recipe)
     model_store(modelled).promote(group, int(first["version"]))
@@ -140,7 +140,10 @@ def test_the_champion_is_judged_refitted_on_the_same_history(modelled: Settings)
 def test_a_worse_model_never_takes_the_champion_alias(modelled: Settings) -> None:
     lake = Lake(modelled.lake)
     choices = lake.read("model_choices")
-    group = str(choices["group"].iloc[0])
+    # The lake's row order follows commit order, which parallel tasks make vary: name the group. On
+    # "inlet" the plain last value is ~30 % worse than either champion (on "river" it is not).
+    group = "inlet"
+    assert group in set(choices["group"])
     store = model_store(modelled)
     before = store.champion(group)
     assert before is not None
