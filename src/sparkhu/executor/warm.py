@@ -27,6 +27,7 @@ from multiprocessing import forkserver
 from pathlib import Path
 
 from sparkhu.config import get_settings
+from sparkhu.executor.lanes import Lanes, affinity_key
 from sparkhu.executor.launch import POLL_S, LaunchError, ProcessLauncher
 
 DEFAULT_ENTRYPOINTS: Mapping[str, str] = {"sparkhu": "sparkhu.cli.main:invoke"}
@@ -44,7 +45,7 @@ class WarmLauncher:
         self.entrypoints = dict(entrypoints)
         self.workers = workers
         self._cold = ProcessLauncher()
-        self._pool: ProcessPoolExecutor | None = None
+        self._lanes: Lanes | None = None
         self._lock = threading.Lock()
 
     def run(
@@ -69,30 +70,33 @@ class WarmLauncher:
     def close(self) -> None:
         """Stop the worker processes."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
+            lanes, self._lanes = self._lanes, None
+        for pool in lanes.pools if lanes else ():
             pool.shutdown(wait=True, cancel_futures=True)
 
     def terminate(self) -> None:
         """Kill the worker processes now (a run was interrupted)."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+            lanes, self._lanes = self._lanes, None
+        for pool in lanes.pools if lanes else ():
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _submit(self, entrypoint: str, args: list[str], env: dict[str, str], log_path: str) -> Future[int]:
         with self._lock:
-            if self._pool is None:
-                self._pool = _new_pool(self.entrypoints.values(), self.workers)
-            return self._pool.submit(warm_call, entrypoint, args, env, os.getcwd(), log_path)
+            if self._lanes is None:
+                entrypoints = list(self.entrypoints.values())
+                self._lanes = Lanes(self.workers, lambda: _new_pool(entrypoints, 1))
+            lanes = self._lanes
+        # A shard's nodes go to the worker that ran its previous node, whose memory still holds the
+        # slices that node wrote (see sparkhu.storage.recent).
+        return lanes.submit(affinity_key(args), warm_call, entrypoint, args, env, os.getcwd(), log_path)
 
     def _discard_pool(self) -> None:
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
+            lanes, self._lanes = self._lanes, None
+        for pool in lanes.pools if lanes else ():
             pool.shutdown(wait=False, cancel_futures=True)
 
 
