@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from sparkhu.storage import lake as lake_module
 from sparkhu.storage.lake import Lake, Slice
-from sparkhu.storage.recent import RECENT, RecentWrites, disjoint
+from sparkhu.storage.recent import RECENT, RecentWrites, Remembered, disjoint
 
 T0 = pd.Timestamp("2024-01-30", tz="UTC")
 DAY = pd.Timedelta(days=1)
@@ -43,12 +44,11 @@ def served(lake: Lake, where: Slice) -> bool:
 
 def from_lake(lake: Lake, where: Slice) -> pd.DataFrame:
     """The read with the cache bypassed."""
-    kept = dict(RECENT._slices)
-    RECENT.clear()
+    kept, lake_module.RECENT = lake_module.RECENT, RecentWrites()
     try:
         return lake.read("validated", where)
     finally:
-        RECENT._slices.update(kept)
+        lake_module.RECENT = kept
 
 
 def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -117,8 +117,8 @@ def test_a_commit_without_our_token_in_the_history_is_never_trusted(tmp_path: Pa
     lake.replace("validated", points(["a"], T0, 24), where)
     remembered = next(iter(RECENT._slices.values()))
     RECENT.clear()
-    RECENT.remember(lake.uri("validated"), type(remembered)(where, remembered.data, "not-our-token",
-                                                            remembered.version_before))
+    RECENT.remember(lake.uri("validated"), Remembered(where, remembered.data, "not-our-token",
+                                                      remembered.version_before))
     assert not served(lake, where)
 
 
@@ -146,3 +146,14 @@ def test_disjointness_of_slices(theirs: dict[str, object], timed: bool, expected
     ours = Slice(start=T0, end=T0 + 2 * DAY, series=("a",), equals={"source": "s"})
     bounds = {"start": None, "end": None, "series": ["a"], "equals": {}, "among": {}} | theirs
     assert disjoint(ours, bounds, timed) is expected
+
+
+def test_the_least_recently_used_slices_go_first_when_over_budget() -> None:
+    rows = pa.table({"value": np.zeros(1000)})  # 8,000 bytes each
+    cache = RecentWrites(budget_bytes=4 * rows.nbytes)
+    for day_number in range(6):
+        cache.remember("uri", Remembered(span(T0 + day_number * DAY, 1), rows, "t", 0))
+    kept = [remembered.where.start for remembered in cache._slices.values()]
+    assert kept == [T0 + n * DAY for n in (2, 3, 4, 5)] and cache._bytes == 4 * rows.nbytes
+    cache.forget("uri", span(T0 + 2 * DAY, 1))
+    assert cache._bytes == 3 * rows.nbytes

@@ -69,16 +69,12 @@ class WarmLauncher:
 
     def close(self) -> None:
         """Stop the worker processes."""
-        with self._lock:
-            lanes, self._lanes = self._lanes, None
-        for pool in lanes.pools if lanes else ():
+        for pool in self._detach():
             pool.shutdown(wait=True, cancel_futures=True)
 
     def terminate(self) -> None:
         """Kill the worker processes now (a run was interrupted)."""
-        with self._lock:
-            lanes, self._lanes = self._lanes, None
-        for pool in lanes.pools if lanes else ():
+        for pool in self._detach():
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
@@ -94,10 +90,14 @@ class WarmLauncher:
         return lanes.submit(affinity_key(args), warm_call, entrypoint, args, env, os.getcwd(), log_path)
 
     def _discard_pool(self) -> None:
+        for pool in self._detach():
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _detach(self) -> list[ProcessPoolExecutor]:
+        """The lanes' pools, no longer used for new calls (empty when none were started)."""
         with self._lock:
             lanes, self._lanes = self._lanes, None
-        for pool in lanes.pools if lanes else ():
-            pool.shutdown(wait=False, cancel_futures=True)
+        return lanes.pools if lanes else []
 
 
 def prestart(entrypoints: Iterable[str] = DEFAULT_ENTRYPOINTS.values()) -> None:

@@ -221,9 +221,11 @@ class Lake:
         if served is None or where is None:
             rows = _dataset(table).to_table(columns=wanted, filter=_scan_filter(spec, where) if where else None)
         else:
-            rows = _filtered(served.slice.data, _scan_filter(spec, where)).select(wanted)
+            expression = _scan_filter(spec, where)
+            held = served.slice.data
+            rows = (held if expression is None else held.filter(expression)).select(wanted)
             if served.earlier_end is not None:
-                earlier = _scan_filter(spec, dataclasses.replace(where, end=min_end(where.end, served.earlier_end)))
+                earlier = _scan_filter(spec, dataclasses.replace(where, end=_min_end(where.end, served.earlier_end)))
                 before = _dataset(table).to_table(columns=wanted, filter=earlier)
                 rows = pa.concat_tables([before, rows.cast(before.schema)])
         # One chunk per column: a scan yields a chunk per file, and pandas keeps text columns chunked, so
@@ -297,12 +299,7 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
 _TEXT_TYPES = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
 
 
-def _filtered(table: pa.Table, expression: Any) -> pa.Table:
-    """The rows of an in-memory table that pass a dataset filter (all rows for no filter)."""
-    return table if expression is None else table.filter(expression)
-
-
-def min_end(end: datetime | None, other: datetime) -> datetime:
+def _min_end(end: datetime | None, other: datetime) -> datetime:
     """The earlier of an optional end and ``other``."""
     return other if end is None else min(end, other)
 

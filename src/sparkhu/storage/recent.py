@@ -93,20 +93,27 @@ class RecentWrites:
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
         self.budget_bytes = budget_bytes
         self._slices: OrderedDict[tuple[str, str], Remembered] = OrderedDict()
+        self._bytes = 0
 
     def remember(self, uri: str, remembered: Remembered) -> None:
         """Keep ``remembered`` (too large a slice is not kept; it replaces one with the same bounds)."""
         key = (uri, repr(remembered.where))
-        self._slices.pop(key, None)
+        self._drop(key)
         if remembered.data.nbytes > self.budget_bytes // 4:
             return
         self._slices[key] = remembered
-        while sum(entry.data.nbytes for entry in self._slices.values()) > self.budget_bytes:
-            self._slices.popitem(last=False)
+        self._bytes += remembered.data.nbytes
+        while self._bytes > self.budget_bytes:
+            self._drop(next(iter(self._slices)))
 
     def forget(self, uri: str, where: Slice) -> None:
         """Drop the slice with these bounds (its write was not kept)."""
-        self._slices.pop((uri, repr(where)), None)
+        self._drop((uri, repr(where)))
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        dropped = self._slices.pop(key, None)
+        if dropped is not None:
+            self._bytes -= dropped.data.nbytes
 
     def serve(self, uri: str, table: DeltaTable, where: Slice, time_column: str | None,
               has_series: bool) -> Served | None:
@@ -118,7 +125,7 @@ class RecentWrites:
             if not covered:
                 continue
             if not unchanged_since(table, remembered, time_column is not None):
-                del self._slices[key]
+                self._drop(key)
                 return None
             self._slices.move_to_end(key)
             return Served(remembered, earlier_end)
@@ -127,6 +134,7 @@ class RecentWrites:
     def clear(self) -> None:
         """Forget everything."""
         self._slices.clear()
+        self._bytes = 0
 
 
 def unchanged_since(table: DeltaTable, remembered: Remembered, timed: bool) -> bool:
