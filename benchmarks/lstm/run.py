@@ -80,6 +80,9 @@ def part_ends(split: str, rows: int) -> list[int]:
 def load_split(csv: Path, column: str, split: str = "ett") -> Split:
     """A chronological split (see :data:`SPLITS`) of ``column`` as standardised 60 -> 20 windows.
 
+    The file needs the ETT files' ``date`` column too: each window carries its first forecast step's
+    calendar position (:func:`windows`).
+
     Each later part starts ``INPUT_STEPS`` rows early, so that its first window's context is the end of
     the part before (the ETT papers' borders); targets never cross into the next part.
     """
@@ -176,7 +179,8 @@ def plain_reference(split: Split, epochs: int, threads: int, seed: int) -> Plain
 
 
 def centred(w: Windows, scaling: str = "window") -> Windows:
-    """Inputs and targets minus the mean of the window's inputs: the family's ``window`` scaling.
+    """Inputs and targets minus the window's level: its inputs' mean (the family's ``window`` scaling) or,
+    with ``scaling="last"``, its last input (the family's ``last``).
 
     (:class:`sparkhu.models.features.LagFeatures` divides by the series' deviation too, which is 1 after
     the standardisation.) Errors are unchanged by the shift, so MSE stays comparable with the plain loop.
@@ -291,7 +295,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--decay-patience", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--scaling", choices=("window", "last", "none"), default="window",
-                        help="sparkhu's windows: minus each input window's mean (the family's default), or as is")
+                        help="sparkhu's windows: minus each input window's mean (the family's default), minus its last "
+                             "value, or as is")
     parser.add_argument("--calendar", action=argparse.BooleanOptionalAction, default=True,
                         help="sparkhu's head also sees the first forecast step's calendar position (the family's "
                              "default); --no-calendar: exactly the plain loop's network")

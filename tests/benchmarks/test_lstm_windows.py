@@ -23,7 +23,7 @@ def test_each_window_carries_the_calendar_of_its_first_forecast_step(tmp_path: P
     path, stamps = _csv(tmp_path, 1000)
     split = load_split(path, "OT", "issue")
     calendar = calendar_features(stamps.as_unit("us").asi8, STEP_S)
-    assert split.validation.extra is not None
+    assert split.train.extra is not None and split.validation.extra is not None
     first_validation_row = 800 - INPUT_STEPS  # the validation part starts INPUT_STEPS rows before its border
     np.testing.assert_allclose(split.validation.extra[0], calendar[first_validation_row + INPUT_STEPS])
     np.testing.assert_allclose(split.train.extra[5], calendar[5 + INPUT_STEPS])
