@@ -159,3 +159,13 @@ def test_a_worse_model_never_takes_the_champion_alias(modelled: Settings) -> Non
     assert after is not None and after.version == before.version
     assert result.outcome.counts["promoted"] == 0 and result.outcome.counts["version"] > before.version
     assert np.isfinite(result.outcome.metrics["challenger.MAE"])
+
+
+@pytest.mark.slow
+def test_a_choice_longer_than_the_history_is_left_out_and_train_still_registers(modelled: Settings) -> None:
+    # A context no series of the group holds (the fallback ridge on a short group whose tuning kept
+    # nothing failed the whole train task before): it is left out, seasonal naive remains.
+    group = str(Lake(modelled.lake).read("model_choices")["group"].max())
+    found = retrain_with(modelled, group, "ridge", {"lags": 1_000_000, "scaling": "last"})
+    assert found["version"] >= 1
+    assert found["challenger.MAE"] == pytest.approx(found["naive.MAE"], rel=1e-9)
