@@ -209,6 +209,7 @@ def sparkhu_run(split: Split, config: TrainConfig, scaling: str, calendar: bool)
 
 
 def _each_part(split: Split, change: Callable[[Windows], Windows]) -> Split:
+    """The split with ``change`` applied to its train, validation and test windows."""
     return replace(split, train=change(split.train), validation=change(split.validation), test=change(split.test))
 
 

@@ -14,8 +14,8 @@ from sparkhu.models.features import calendar_features
 def _csv(tmp_path: Path, rows: int) -> tuple[Path, pd.DatetimeIndex]:
     stamps = pd.date_range("2016-07-01", periods=rows, freq="15min")
     path = tmp_path / "ett.csv"
-    pd.DataFrame({"date": stamps.strftime("%Y-%m-%d %H:%M:%S"), "OT": np.arange(rows, dtype=float)}).to_csv(path,
-                                                                                                      index=False)
+    frame = pd.DataFrame({"date": stamps.strftime("%Y-%m-%d %H:%M:%S"), "OT": np.arange(rows, dtype=float)})
+    frame.to_csv(path, index=False)
     return path, stamps
 
 

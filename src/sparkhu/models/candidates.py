@@ -51,7 +51,8 @@ def default_candidates(season: int, covariates: bool, families: tuple[str, ...] 
         out += [Candidate("ridge", {"lags": lags, "scaling": scaling, "calendar": calendar, "alpha": alpha,
                                     "covariate_lags": cov}) for lags, scaling, calendar, alpha, cov in grid]
     if "lightgbm" in families:
-        lags = lag_choices(season)[min(3, len(lag_choices(season)) - 1)]
+        contexts = lag_choices(season)
+        lags = contexts[min(3, len(contexts) - 1)]  # seven seasons, or the longest there is
         out += [Candidate("lightgbm", {"lags": lags, "scaling": "last", "calendar": True, "objective": "l1",
                                        "covariate_lags": cov, "learning_rate": rate})
                 for rate, cov in product(BOOSTING_RATES, covariate_lags)]

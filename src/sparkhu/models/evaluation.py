@@ -176,15 +176,20 @@ def search(candidates: Sequence[Candidate], panel: Sequence[Series], plan: Valid
     Raises:
         ValueError: No candidate could be validated.
     """
-    results = _validate_all(candidates, panel, plan, on_result)
+    results = validate_supported(candidates, panel, plan, on_result)
     if refine is not None:
-        results += _validate_all(refine(results), panel, plan, on_result, allow_none=True)
+        results += validate_supported(refine(results), panel, plan, on_result, allow_none=True)
     return best_with_ensembles(results, panel, plan)
 
 
-def _validate_all(candidates: Sequence[Candidate], panel: Sequence[Series], plan: ValidationPlan,
-                  on_result: Callable[[Validation], None] | None, allow_none: bool = False) -> list[Validation]:
-    """Every candidate validated, the ones the data cannot support left out."""
+def validate_supported(candidates: Sequence[Candidate], panel: Sequence[Series], plan: ValidationPlan,
+                       on_result: Callable[[Validation], None] | None = None,
+                       allow_none: bool = False) -> list[Validation]:
+    """Every candidate validated, the ones the data cannot support (a ``ValueError`` at fit) left out.
+
+    Raises:
+        ValueError: None could be validated, unless ``allow_none``.
+    """
     results, refused = [], []
     for candidate in candidates:
         try:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from sparkhu.models.base import Forecaster
 from sparkhu.models.candidates import fusion_candidates
-from sparkhu.models.evaluation import Validation, validate
+from sparkhu.models.evaluation import Validation, validate_supported
 from sparkhu.models.fusion import Decision, Partner, decide, leading_partners
 from sparkhu.models.panel import Series, season_length
 from sparkhu.tasks._fusion import FUSED_FOLDER, fused_series, latest_rows
@@ -47,13 +47,8 @@ def partner_fields(partners: Sequence[Partner]) -> dict[str, str]:
 def validated(series: Series, horizon: int, origins: int) -> list[Validation]:
     """The fusion candidates validated on the series' history (those the data cannot support left out)."""
     plan = group_plan([series], horizon, origins)
-    results = []
-    for candidate in fusion_candidates(season_length(series.step_s, len(series))):
-        try:
-            results.append(validate(candidate, [series], plan))
-        except ValueError:
-            continue
-    return results
+    candidates = fusion_candidates(season_length(series.step_s, len(series)))
+    return validate_supported(candidates, [series], plan, allow_none=True)
 
 
 def holdout_mae(model: Forecaster, series: Series, train: Series, tail: Tail) -> tuple[float, list[np.ndarray]]:
