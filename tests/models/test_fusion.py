@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sparkhu.models.fusion import Decision, decide, last_known, leading_partners, with_partners
+from sparkhu.models.fusion import Decision, decide, discovery_threshold, last_known, leading_partners, with_partners
 from sparkhu.models.panel import Series
 
 START = pd.Timestamp("2024-01-01", tz="UTC")
@@ -50,3 +50,18 @@ def test_validation_decides_and_a_tie_keeps_the_model_alone() -> None:
     assert verdict == Decision("ridge", "ridge+up", 0.8, 0.5) and verdict.use_partners
     assert not decide([("ridge", False, 0.5), ("ridge+up", True, 0.5)]).use_partners
     assert not decide([("ridge", False, 0.5)]).use_partners
+
+
+def test_the_discovery_threshold_is_benjamini_hochbergs_step_up() -> None:
+    p_values = [0.04, 0.001, 0.03, 0.01, float("nan")]
+    assert discovery_threshold(p_values, hypotheses=4) == 0.04  # 0.04 <= 4/4 * 0.05: all four kept
+    assert discovery_threshold(p_values, hypotheses=8) == 0.01  # 0.03 > 3/8 * 0.05, 0.01 <= 2/8 * 0.05
+    assert discovery_threshold([0.001, 0.002], hypotheses=1000) == -1.0  # 0.001 > 0.05 / 1000: none
+    assert discovery_threshold([0.04], hypotheses=0) == 0.04  # never fewer hypotheses than tests
+
+
+def test_among_many_pairs_a_lone_p_of_point_01_is_no_partner_but_a_real_lead_is() -> None:
+    found = pairs(("real", "down", 3600.0, 0.7, 1e-12), ("luck", "down", 3600.0, 0.9, 0.01))
+    largest_p = discovery_threshold(found["p_value"].tolist(), hypotheses=100 * 99 // 2)
+    assert [p.series_id for p in leading_partners(found, "down", 5, largest_p)] == ["real"]
+    assert {p.series_id for p in leading_partners(found, "down", 5)} == {"real", "luck"}  # uncorrected

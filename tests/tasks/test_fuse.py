@@ -28,3 +28,10 @@ def test_a_target_left_out_says_why() -> None:
     assert beyond["partners"] == "a" and beyond["leads_s"] == "600" and not beyond["used"]
     assert beyond["note"].startswith("not evaluated this run: more than max_targets (2)")
     assert unevaluated("up", led["up"], most=2)["note"] == "no significant leading partner"
+
+
+def test_a_lead_that_only_many_pairs_could_produce_by_chance_is_no_partner() -> None:
+    chance = pd.DataFrame([("x", "y", 600.0, 0.3, 1e-4)], columns=pairs().columns)
+    assert partners_of(chance, ["x", "y"], 2)["y"][0].series_id == "x"  # one pair: 1e-4 is a discovery
+    crowd = [f"s{i}" for i in range(300)] + ["x", "y"]  # 45,451 pairs: 1e-4 is what chance gives
+    assert partners_of(chance, crowd, 2)["y"] == []

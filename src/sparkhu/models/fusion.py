@@ -2,8 +2,9 @@
 
 A partner *leads* a target when the lagged correlation of their differences peaks at a positive lead of
 the partner (``correlations``: ``best_lag_s > 0`` with the partner as ``series_a``, or ``< 0`` with it
-as ``series_b``) and that peak is significant. The strongest ``count`` such partners become covariates:
-on the target's grid, step ``j`` (the target's ``j``-th grid time ``t_j``) gets each partner's last
+as ``series_b``) and that peak is significant, the group's false discovery rate controlled
+(:func:`discovery_threshold`). The strongest ``count`` such partners become covariates: on the
+target's grid, step ``j`` (the target's ``j``-th grid time ``t_j``) gets each partner's last
 known value at ``MAX_OFFSETS`` instants of the bucket ``[t_j, t_j + step)``, so a model at a forecast
 origin reads the partner's points since the target's last observation and none after the origin (the
 idea :mod:`~sparkhu.models.multirate` applies to a sparse column of a wide file, there with the bucket's
@@ -24,8 +25,8 @@ import pandas as pd
 from sparkhu.models.multirate import MAX_OFFSETS
 from sparkhu.models.panel import FloatArray, Series
 
-SIGNIFICANCE = 0.05
-"""A lead counts when its p-value is below this."""
+FALSE_DISCOVERY_RATE = 0.05
+"""The expected share of spurious leads among those fusion acts on (Benjamini-Hochberg across a group's pairs)."""
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,34 @@ class Partner:
     corr: float
 
 
-def leading_partners(pairs: pd.DataFrame, target: str, count: int) -> list[Partner]:
+def discovery_threshold(p_values: Sequence[float], hypotheses: int, rate: float = FALSE_DISCOVERY_RATE) -> float:
+    """The largest p-value that Benjamini-Hochberg's step-up procedure keeps (-1 when it keeps none).
+
+    Among many series, a test at 0.05 per pair finds a lead by chance in one pair of twenty; controlling
+    the false discovery rate over every pair the group could have formed keeps the leads a real relation
+    produces (p-values many orders of magnitude smaller) and drops most of the chance ones.
+
+    Args:
+        p_values: The tested pairs' p-values (NaN ones never count).
+        hypotheses: How many pairs could have been tested: all of the group's, ``n (n - 1) / 2``, so that
+            the screen that chose the tested pairs does not escape the correction. At least the tested.
+        rate: The false discovery rate controlled.
+    """
+    ordered = np.sort(np.asarray([p for p in p_values if np.isfinite(p)], dtype=np.float64))
+    total = max(hypotheses, len(ordered))
+    passing = np.flatnonzero(ordered <= rate * np.arange(1, len(ordered) + 1) / max(total, 1))
+    return float(ordered[passing[-1]]) if len(passing) else -1.0
+
+
+def leading_partners(pairs: pd.DataFrame, target: str, count: int,
+                     largest_p: float = FALSE_DISCOVERY_RATE) -> list[Partner]:
     """The ``count`` significant partners that lead ``target`` most strongly (by |lagged correlation|).
 
     Args:
         pairs: Rows of the ``correlations`` table (``series_a, series_b, best_lag_s, best_lag_corr, p_value``).
         target: The series to forecast.
         count: At most this many partners.
+        largest_p: A lead counts when its p-value is at most this (:func:`discovery_threshold` for a group).
     """
     found = []
     for row in pairs.itertuples():
@@ -53,7 +75,7 @@ def leading_partners(pairs: pd.DataFrame, target: str, count: int) -> list[Partn
             partner, lead = str(row.series_a), float(row.best_lag_s)
         else:
             continue
-        if lead > 0 and float(row.p_value) < SIGNIFICANCE and np.isfinite(row.best_lag_corr):
+        if lead > 0 and float(row.p_value) <= largest_p and np.isfinite(row.best_lag_corr):
             found.append(Partner(partner, lead, float(row.best_lag_corr)))
     return sorted(found, key=lambda p: (-abs(p.corr), p.series_id))[:count]
 
