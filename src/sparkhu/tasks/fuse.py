@@ -3,13 +3,13 @@
 For every series of the group, its significant leading partners (from the latest ``correlations`` of the
 group, the false discovery rate controlled over all its pairs, at most ``partners``) become covariates
 on its own grid (:mod:`~sparkhu.models.fusion`: their points since the target's last observation, never
-after the origin). The same small set of models is
-validated on the history before the held-out tail with and without them; the fused model is used only
-when it validates better. Both are then scored on the held-out tail (which neither saw), in the series'
-units: that is the gain the report shows. Every decision is an MLflow run of the group's experiment
-(parameters, scores, the decision); a used fused model is attached to its run, refitted on the whole
-history with conformal intervals from its tail errors, and ``forecast`` forecasts the series with it.
-A series without a leading partner gets a row saying so; a group without correlations is a note.
+after the origin). The same small set of models is validated on the history before the held-out tail
+with and without them; the fused model is used only when it validates better. Both are then scored on
+the held-out tail (which neither saw), in the series' units: that is the gain the report shows. Every
+decision is an MLflow run of the group's experiment (parameters, scores, the decision); a used fused
+model is attached to its run, refitted on the whole history with conformal intervals from its tail
+errors, and ``forecast`` forecasts the series with it. A series without a leading partner gets a row
+saying so; a group without correlations is a note.
 """
 
 from __future__ import annotations
