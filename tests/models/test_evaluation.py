@@ -97,8 +97,8 @@ def test_ensembles_mix_context_lengths_but_not_mere_penalty_changes() -> None:
     assert ranked == sorted(ranked, key=lambda r: r.score)
 
 
-def test_boosting_is_tried_at_each_learning_rate_with_and_without_the_covariates() -> None:
+def test_boosting_is_tried_at_each_context_and_learning_rate_with_and_without_the_covariates() -> None:
     boosters = [c.params for c in default_candidates(24, covariates=True, families=("lightgbm",))]
-    pairs = {(p["learning_rate"], p["covariate_lags"]) for p in boosters}
-    assert pairs == {(0.05, 0), (0.05, 24), (0.01, 0), (0.01, 24)}
-    assert len(boosters) == 4
+    triples = {(p["lags"], p["learning_rate"], p["covariate_lags"]) for p in boosters}
+    assert triples == {(lags, rate, cov) for lags in (168, 336) for rate in (0.05, 0.01) for cov in (0, 24)}
+    assert len(boosters) == 8
