@@ -8,7 +8,7 @@ import pytest
 
 from sparkhu.models import metrics
 from sparkhu.models.backtest import backtest
-from sparkhu.models.candidates import default_candidates
+from sparkhu.models.candidates import MAX_LAGS, boosting_contexts, default_candidates
 from sparkhu.models.evaluation import (
     Candidate,
     ValidationPlan,
@@ -102,3 +102,10 @@ def test_boosting_is_tried_at_each_context_and_learning_rate_with_and_without_th
     triples = {(p["lags"], p["learning_rate"], p["covariate_lags"]) for p in boosters}
     assert triples == {(lags, rate, cov) for lags in (168, 336) for rate in (0.05, 0.01) for cov in (0, 24)}
     assert len(boosters) == 8
+
+
+def test_boosting_contexts_are_seven_and_fourteen_seasons_capped_at_the_longest_context() -> None:
+    assert boosting_contexts(24) == [168, 336]
+    assert boosting_contexts(1) == [70, 140]  # no season: tens of steps
+    assert boosting_contexts(52) == [364, MAX_LAGS]
+    assert boosting_contexts(168) == [MAX_LAGS]  # both capped: one context
